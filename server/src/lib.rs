@@ -1,0 +1,33 @@
+//! Sidekick's sidecar: a small LSP-style JSON-RPC server over stdio that owns providers,
+//! API keys (OS keychain), streamed chat completions and the guidance shown for every failure.
+//! The editor extension only renders; any LSP client can drive this protocol.
+
+pub mod chat;
+pub mod error;
+pub mod failure;
+pub mod guidance;
+pub mod http;
+pub mod keys;
+pub mod protocol;
+pub mod providers;
+pub mod secret;
+pub mod server;
+pub mod session;
+pub mod settings;
+pub mod state;
+pub mod wire;
+
+/// Far above tower-lsp's default of 4: at 4, a `$/cancelRequest` waits behind four running
+/// chats and does nothing until one ends.
+pub const CONCURRENCY: usize = 256;
+
+/// Serves the protocol on stdin/stdout until the client exits.
+pub async fn serve_stdio() -> anyhow::Result<()> {
+    let http = http::shared_client()?;
+    let (service, socket) = server::service(http);
+    tower_lsp_server::Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
+        .concurrency_level(CONCURRENCY)
+        .serve(service)
+        .await;
+    Ok(())
+}

@@ -1,0 +1,186 @@
+//! OpenAI itself: api.openai.com, a key always, Organization and Project IDs, and a model
+//! list that mixes chat models with embeddings, audio, images and legacy completions.
+
+use std::collections::HashMap;
+
+use super::{Provider, ProviderLinks};
+use crate::protocol::ModelInfo;
+
+pub struct OpenAi;
+
+impl Provider for OpenAi {
+    fn id(&self) -> &'static str {
+        "openai"
+    }
+    fn name(&self) -> &'static str {
+        "OpenAI"
+    }
+    fn default_base_url(&self) -> &'static str {
+        "https://api.openai.com/v1"
+    }
+    fn requires_key(&self) -> bool {
+        true
+    }
+    fn base_url_editable(&self) -> bool {
+        false
+    }
+    fn supports_organization(&self) -> bool {
+        true
+    }
+    fn links(&self) -> ProviderLinks {
+        ProviderLinks {
+            api_keys: Some("https://platform.openai.com/api-keys"),
+            billing: Some("https://platform.openai.com/settings/organization/billing/overview"),
+            organization: Some("https://platform.openai.com/settings/organization/general"),
+            rate_limits: Some("https://platform.openai.com/settings/organization/limits"),
+            status: Some("https://status.openai.com"),
+        }
+    }
+    fn env_key_var(&self) -> Option<&'static str> {
+        Some("OPENAI_API_KEY")
+    }
+    fn chat_models(&self, models: Vec<ModelInfo>) -> Vec<ModelInfo> {
+        let mut models: Vec<ModelInfo> = models.into_iter().filter(|m| is_chat(&m.id)).collect();
+        // Newest families first, derived from the list itself rather than a table that goes
+        // stale: a family ranks by its newest member, members by their own date.
+        let mut newest: HashMap<String, i64> = HashMap::new();
+        for m in &models {
+            let e = newest.entry(family(&m.id)).or_insert(i64::MIN);
+            *e = (*e).max(m.created.unwrap_or(0));
+        }
+        models.sort_by(|a, b| {
+            let (fa, fb) = (family(&a.id), family(&b.id));
+            newest[&fb]
+                .cmp(&newest[&fa])
+                .then_with(|| fa.cmp(&fb))
+                .then_with(|| b.created.cmp(&a.created))
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        models
+    }
+    fn prefers_max_completion_tokens(&self) -> bool {
+        // OpenAI accepts it for every chat model; reasoning models refuse `max_tokens`.
+        true
+    }
+}
+
+/// Chat-capable: the gpt, o-series and chatgpt lines, minus the non-chat variants that share
+/// their prefixes.
+fn is_chat(id: &str) -> bool {
+    let id = id.to_ascii_lowercase();
+    let chat_line = id.starts_with("gpt-")
+        || id.starts_with("chatgpt-")
+        || (id.starts_with('o') && id[1..].starts_with(|c: char| c.is_ascii_digit()));
+    const NOT_CHAT: [&str; 12] = [
+        "instruct",
+        "embedding",
+        "audio",
+        "realtime",
+        "transcribe",
+        "tts",
+        "image",
+        "moderation",
+        "search-api",
+        "whisper",
+        "dall-e",
+        "codex",
+    ];
+    chat_line && !NOT_CHAT.iter().any(|n| id.contains(n))
+}
+
+/// `gpt-4o-mini-2024-07-18` → `gpt-4o`; `o3-mini` → `o3`; `gpt-4.1-nano` → `gpt-4.1`.
+fn family(id: &str) -> String {
+    let mut parts = id.split('-');
+    let first = parts.next().unwrap_or_default();
+    if first == "gpt" || first == "chatgpt" {
+        match parts.next() {
+            Some(second) => format!("{first}-{second}"),
+            None => first.to_string(),
+        }
+    } else {
+        first.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(id: &str, created: i64) -> ModelInfo {
+        ModelInfo {
+            id: id.into(),
+            owned_by: Some("system".into()),
+            created: Some(created),
+        }
+    }
+
+    #[test]
+    fn keeps_only_chat_models() {
+        let all = [
+            "gpt-4o",
+            "gpt-4o-mini",
+            "o3-mini",
+            "o1",
+            "gpt-5",
+            "chatgpt-4o-latest",
+            "gpt-3.5-turbo-instruct",
+            "text-embedding-3-small",
+            "whisper-1",
+            "tts-1",
+            "dall-e-3",
+            "omni-moderation-latest",
+            "babbage-002",
+            "davinci-002",
+            "gpt-4o-realtime-preview",
+            "gpt-4o-audio-preview",
+            "gpt-image-1",
+            "gpt-4o-mini-transcribe",
+            "gpt-4o-mini-tts",
+        ];
+        let kept: Vec<String> = OpenAi
+            .chat_models(all.iter().map(|id| m(id, 1)).collect())
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        let mut kept_sorted = kept.clone();
+        kept_sorted.sort();
+        assert_eq!(
+            kept_sorted,
+            [
+                "chatgpt-4o-latest",
+                "gpt-4o",
+                "gpt-4o-mini",
+                "gpt-5",
+                "o1",
+                "o3-mini"
+            ]
+        );
+    }
+
+    #[test]
+    fn newest_family_first_then_newest_member() {
+        let sorted: Vec<String> = OpenAi
+            .chat_models(vec![
+                m("gpt-3.5-turbo", 100),
+                m("gpt-4o", 300),
+                m("gpt-5-mini", 500),
+                m("gpt-4o-mini", 350),
+                m("gpt-5", 490),
+                m("o3-mini", 400),
+            ])
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(
+            sorted,
+            [
+                "gpt-5-mini",
+                "gpt-5",
+                "o3-mini",
+                "gpt-4o-mini",
+                "gpt-4o",
+                "gpt-3.5-turbo"
+            ]
+        );
+    }
+}

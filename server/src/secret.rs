@@ -1,0 +1,132 @@
+//! API keys in memory: trimming and checking what people paste, the `sk-…WXYZ` hint, and
+//! masking anything key-shaped in text that leaves the sidecar. The key itself is never
+//! formatted into a log, a message or a file.
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// A key as pasted, trimmed and checked. Debug never shows it.
+#[derive(Clone)]
+pub struct ApiKey(SecretString);
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ApiKey({})", self.hint())
+    }
+}
+
+/// Why a pasted key was refused; the message names the problem, never the key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("apiKey is empty")]
+    Empty,
+    #[error("apiKey contains a space or a line break inside it; paste the key alone")]
+    InnerWhitespace,
+    #[error("apiKey contains characters that cannot be sent in an HTTP header")]
+    NotPrintable,
+}
+
+impl ApiKey {
+    /// Trims what people paste around a key (spaces, newlines) and refuses what cannot be one.
+    pub fn parse(raw: &str) -> Result<ApiKey, KeyError> {
+        let key = raw.trim();
+        if key.is_empty() {
+            return Err(KeyError::Empty);
+        }
+        if key.chars().any(char::is_whitespace) {
+            return Err(KeyError::InnerWhitespace);
+        }
+        if !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(KeyError::NotPrintable);
+        }
+        Ok(ApiKey(SecretString::from(key.to_string())))
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+
+    pub fn hint(&self) -> String {
+        key_hint(self.expose())
+    }
+}
+
+/// `sk-…WXYZ`: the first three and the last four characters, enough to recognise a key.
+pub fn key_hint(key: &str) -> String {
+    let chars: Vec<char> = key.chars().collect();
+    if chars.len() < 12 {
+        return "…".to_string();
+    }
+    let head: String = chars[..3].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}…{tail}")
+}
+
+/// Replaces the known key and anything that looks like a key (`sk-…`, long random tokens)
+/// with its hint, so provider messages can be shown and logged.
+pub fn mask_secrets(text: &str, known_key: Option<&str>) -> String {
+    let mut out = match known_key {
+        Some(k) if !k.is_empty() => text.replace(k, &key_hint(k)),
+        _ => text.to_string(),
+    };
+    let is_token_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '*';
+    let mut result = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some(start) = rest.find(is_token_char) {
+        result.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        let end = tail.find(|c: char| !is_token_char(c)).unwrap_or(tail.len());
+        let token = &tail[..end];
+        if looks_like_key(token) {
+            result.push_str(&key_hint(token));
+        } else {
+            result.push_str(token);
+        }
+        rest = &tail[end..];
+    }
+    result.push_str(rest);
+    out.clear();
+    result
+}
+
+fn looks_like_key(token: &str) -> bool {
+    let prefixed = ["sk-", "sk_", "gsk_", "key-", "xai-"]
+        .iter()
+        .any(|p| token.starts_with(p));
+    let digits = token.chars().filter(char::is_ascii_digit).count();
+    let letters = token.chars().filter(char::is_ascii_alphabetic).count();
+    (prefixed && token.len() >= 12) || (token.len() >= 32 && digits >= 4 && letters >= 8)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trims_pasted_keys_and_refuses_empty_ones() {
+        let k = ApiKey::parse("  sk-test-1234567890WXYZ\r\n").unwrap();
+        assert_eq!(k.expose(), "sk-test-1234567890WXYZ");
+        assert_eq!(k.hint(), "sk-…WXYZ");
+        assert_eq!(ApiKey::parse(" \n\t").unwrap_err(), KeyError::Empty);
+        assert_eq!(
+            ApiKey::parse("sk-a b").unwrap_err(),
+            KeyError::InnerWhitespace
+        );
+        assert_eq!(ApiKey::parse("sk-é").unwrap_err(), KeyError::NotPrintable);
+    }
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        let k = ApiKey::parse("sk-secret-value-000WXYZ").unwrap();
+        assert!(!format!("{k:?}").contains("secret-value"));
+    }
+
+    #[test]
+    fn masks_key_shaped_tokens_but_not_prose() {
+        let text = "Incorrect API key provided: sk-proj-abc123def456ghi789. Model gpt-4o-mini-2024-07-18 is fine.";
+        let masked = mask_secrets(text, None);
+        assert!(!masked.contains("abc123def456"), "{masked}");
+        assert!(masked.contains("sk-…i789"), "{masked}");
+        assert!(masked.contains("gpt-4o-mini-2024-07-18"), "{masked}");
+    }
+}

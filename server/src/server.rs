@@ -1,0 +1,127 @@
+//! The LanguageServer: one thin handler per method (parse params → call the session → map the
+//! error). No logic lives here.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::ls_types::{
+    DidChangeConfigurationParams, InitializeParams, InitializeResult, InitializedParams,
+    MessageType, ServerCapabilities, ServerInfo,
+};
+use tower_lsp_server::{Client, LanguageServer, LspService};
+
+use crate::chat;
+use crate::error::{SidekickError, parse_params};
+use crate::protocol::{
+    ChatResult, ConnectResult, DisconnectResult, ListModelsResult, PROTOCOL_VERSION,
+    ProvidersState, SERVER_NAME, SelectModelResult, method,
+};
+use crate::session::Session;
+
+pub struct Backend {
+    session: Arc<Session>,
+}
+
+impl Backend {
+    fn new(client: Client, http: reqwest::Client) -> Backend {
+        Backend {
+            session: Arc::new(Session::new(client, http)),
+        }
+    }
+
+    async fn list_providers(&self, _params: Value) -> Result<ProvidersState> {
+        Ok(self.session.list_providers().await)
+    }
+
+    async fn connect(&self, params: Value) -> Result<ConnectResult> {
+        let run = async { self.session.connect(parse_params(params)?).await };
+        run.await.map_err(Into::into)
+    }
+
+    async fn list_models(&self, params: Value) -> Result<ListModelsResult> {
+        let run = async { self.session.list_models(parse_params(params)?).await };
+        run.await.map_err(Into::into)
+    }
+
+    async fn select_model(&self, params: Value) -> Result<SelectModelResult> {
+        let run = async { self.session.select_model(parse_params(params)?).await };
+        run.await.map_err(Into::into)
+    }
+
+    async fn disconnect(&self, params: Value) -> Result<DisconnectResult> {
+        let run = async { self.session.disconnect(parse_params(params)?).await };
+        run.await.map_err(Into::into)
+    }
+
+    async fn chat(&self, params: Value) -> Result<ChatResult> {
+        let run = async {
+            let params = parse_params(params)?;
+            chat::run(&self.session, params).await
+        };
+        run.await.map_err(|e: SidekickError| e.into())
+    }
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let (settings, warnings) = self
+            .session
+            .settings()
+            .merged(params.initialization_options.as_ref());
+        for w in warnings {
+            tracing::warn!("{w}");
+        }
+        self.session.set_settings(settings);
+        Ok(InitializeResult {
+            capabilities: ServerCapabilities {
+                experimental: Some(json!({ "sidekick": { "protocolVersion": PROTOCOL_VERSION } })),
+                ..ServerCapabilities::default()
+            },
+            server_info: Some(ServerInfo {
+                name: SERVER_NAME.into(),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+            }),
+            ..InitializeResult::default()
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        let warning = self
+            .session
+            .startup_warning
+            .lock()
+            .ok()
+            .and_then(|mut w| w.take());
+        if let Some(w) = warning {
+            self.session
+                .client
+                .show_message(MessageType::WARNING, w)
+                .await;
+        }
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        let (settings, warnings) = self.session.settings().merged(Some(&params.settings));
+        for w in warnings {
+            tracing::warn!("{w}");
+        }
+        self.session.set_settings(settings);
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Builds the service with every Sidekick method routed.
+pub fn service(http: reqwest::Client) -> (LspService<Backend>, tower_lsp_server::ClientSocket) {
+    LspService::build(move |client| Backend::new(client, http.clone()))
+        .custom_method(method::LIST_PROVIDERS, Backend::list_providers)
+        .custom_method(method::CONNECT, Backend::connect)
+        .custom_method(method::LIST_MODELS, Backend::list_models)
+        .custom_method(method::SELECT_MODEL, Backend::select_model)
+        .custom_method(method::DISCONNECT, Backend::disconnect)
+        .custom_method(method::CHAT, Backend::chat)
+        .finish()
+}
