@@ -1,0 +1,107 @@
+//! `fake-openai`: the fake as a standalone process for demos, end-to-end tests and benchmarks.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use fake_openai::FakeOpenAi;
+
+const USAGE: &str = "usage: fake-openai [--port N] [--key K]... [--org O]... [--no-key] [--token-delay-ms MS] [--tokens N]
+
+Prints `fake-openai listening on http://127.0.0.1:PORT/v1` and serves until killed.
+Put one of these in the last user message to script that reply:
+  [fake:quota] [fake:rate-limit] [fake:slow] [fake:401] [fake:500] [fake:drop] [fake:markdown]";
+
+#[derive(Debug, Default)]
+struct Args {
+    port: u16,
+    keys: Vec<String>,
+    orgs: Vec<String>,
+    no_key: bool,
+    token_delay_ms: u64,
+    tokens: Option<usize>,
+}
+
+fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
+    let mut args = Args::default();
+    while let Some(flag) = argv.next() {
+        let mut value = |name: &str| argv.next().ok_or_else(|| format!("{name} needs a value"));
+        match flag.as_str() {
+            "--port" => args.port = number(&value("--port")?)?,
+            "--key" => args.keys.push(value("--key")?),
+            "--org" => args.orgs.push(value("--org")?),
+            "--no-key" => args.no_key = true,
+            "--token-delay-ms" => args.token_delay_ms = number(&value("--token-delay-ms")?)?,
+            "--tokens" => args.tokens = Some(number(&value("--tokens")?)?),
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok(args)
+}
+
+fn number<T: std::str::FromStr>(s: &str) -> Result<T, String> {
+    s.parse().map_err(|_| format!("not a number: {s}"))
+}
+
+#[allow(clippy::print_stdout)]
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> ExitCode {
+    let args = match parse(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(msg) => {
+            if !msg.is_empty() {
+                eprintln!("fake-openai: {msg}");
+            }
+            eprintln!("{USAGE}");
+            return if msg.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            };
+        }
+    };
+    let mut builder = FakeOpenAi::builder()
+        .bind(SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)))
+        .require_key(!args.no_key)
+        .allowed_orgs(args.orgs)
+        .token_delay(Duration::from_millis(args.token_delay_ms))
+        .triggers(true);
+    if !args.keys.is_empty() {
+        builder = builder.valid_keys(args.keys);
+    }
+    if let Some(tokens) = args.tokens {
+        builder = builder.answer_tokens(tokens);
+    }
+    let fake = match builder.start().await {
+        Ok(fake) => fake,
+        Err(e) => {
+            eprintln!("fake-openai: cannot listen: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // The one stdout line: scripts wait for it and read the port from it.
+    println!("fake-openai listening on {}", fake.base_url());
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    std::future::pending::<()>().await;
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_flag() {
+        let argv = "--port 8080 --key a --key b --org o --no-key --token-delay-ms 10 --tokens 2000";
+        let args = parse(argv.split(' ').map(str::to_owned)).unwrap_or_default();
+        assert_eq!(args.port, 8080);
+        assert_eq!(args.keys, ["a", "b"]);
+        assert_eq!(args.orgs, ["o"]);
+        assert!(args.no_key);
+        assert_eq!(args.token_delay_ms, 10);
+        assert_eq!(args.tokens, Some(2000));
+        assert!(parse(["--port".to_owned()].into_iter()).is_err());
+    }
+}
