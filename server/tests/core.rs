@@ -1,0 +1,579 @@
+//! The sidecar core over stdio: providers, connect/disconnect, model selection, bad input.
+//! Needs a Secret Service (run through `scripts/test.sh`, which starts one).
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use fake_openai::FakeOpenAi;
+use serde_json::{Value, json};
+use support::{Options, Sidecar, VALID_KEY, all_files_text, guidance, secret_tool_lookup};
+
+async fn fake() -> fake_openai::FakeHandle {
+    FakeOpenAi::builder()
+        .allowed_orgs(["org-sidekick"])
+        .start()
+        .await
+        .unwrap()
+}
+
+async fn sidecar(home: &std::path::Path, fake: &fake_openai::FakeHandle) -> (Sidecar, Options) {
+    let mut opts = Options::new(home);
+    opts.openai_base_url = Some(fake.base_url());
+    (Sidecar::start(opts.clone()).await, opts)
+}
+
+fn provider<'a>(state: &'a Value, id: &str) -> &'a Value {
+    state["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == id)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn initialize_announces_protocol_version_and_lists_providers() {
+    let home = tempfile::tempdir().unwrap();
+    let fake = fake().await;
+    let (s, _) = sidecar(home.path(), &fake).await;
+    let state = s
+        .request("sidekick/listProviders", json!({}))
+        .await
+        .unwrap();
+    let openai = provider(&state, "openai");
+    assert_eq!(openai["connected"], false);
+    assert_eq!(openai["requiresKey"], true);
+    assert_eq!(openai["baseUrl"], fake.base_url());
+    assert_eq!(openai["keyHint"], Value::Null);
+    let compatible = provider(&state, "compatible");
+    assert_eq!(compatible["requiresKey"], false);
+    assert_eq!(compatible["baseUrlEditable"], true);
+    assert_eq!(state["active"], Value::Null);
+    assert!(fake.requests().is_empty(), "listing providers calls nobody");
+}
+
+#[tokio::test]
+async fn initialize_result_has_server_info_and_capability() {
+    let home = tempfile::tempdir().unwrap();
+    let mut opts = Options::new(home.path());
+    opts.init = json!({"retry": "lots", "bogus": 1});
+    let s = Sidecar::start(opts).await;
+    // Wrong-typed settings are logged and ignored; the server lives on.
+    let r = s
+        .request("sidekick/listProviders", json!({}))
+        .await
+        .unwrap();
+    assert!(r["providers"].is_array());
+    let (_, stderr) = s.shutdown().await;
+    assert!(
+        stderr.contains("settings: retry should be an object"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("unknown setting bogus"), "{stderr}");
+}
+
+#[tokio::test]
+async fn wrong_key_is_refused_with_guidance_and_nothing_is_stored() {
+    let home = tempfile::tempdir().unwrap();
+    let fake = fake().await;
+    let (s, opts) = sidecar(home.path(), &fake).await;
+    let wrong = "sk-wrong-key-1234567890abcdef";
+    let e = s
+        .request(
+            "sidekick/connect",
+            json!({"provider": "openai", "apiKey": wrong}),
+        )
+        .await
+        .unwrap_err();
+    let g = guidance(&e);
+    assert_eq!(g["kind"], "invalid_key");
+    assert_eq!(g["httpStatus"], 401);
+    assert_eq!(g["providerCode"], "invalid_api_key");
+    assert!(g["requestId"].as_str().unwrap().starts_with("req_"));
+    assert_eq!(e.message, g["title"].as_str().unwrap());
+    let actions = g["actions"].as_array().unwrap();
+    assert!(
+        actions
+            .iter()
+            .any(|a| a["command"] == "sidekick.selectYourAI")
+    );
+    assert!(
+        actions
+            .iter()
+            .any(|a| a["url"].as_str().is_some_and(|u| u.contains("api-keys")))
+    );
+    // One validation request, and nothing kept anywhere.
+    assert_eq!(fake.requests().len(), 1);
+    let state = s
+        .request("sidekick/listProviders", json!({}))
+        .await
+        .unwrap();
+    assert_eq!(provider(&state, "openai")["connected"], false);
+    let account = format!("openai@{}", fake.base_url());
+    assert_eq!(secret_tool_lookup(&opts.keyring_service, &account), None);
+    let (stdout, stderr) = s.shutdown().await;
+    for text in [stdout, stderr, all_files_text(home.path())] {
+        assert!(!text.contains(wrong), "the key leaked: {text}");
+    }
+}
+
+#[tokio::test]
+async fn empty_and_padded_keys() {
+    let home = tempfile::tempdir().unwrap();
+    let fake = fake().await;
+    let (s, opts) = sidecar(home.path(), &fake).await;
+    for bad in ["", "   \n\t"] {
+        let e = s
+            .request(
+                "sidekick/connect",
+                json!({"provider": "openai", "apiKey": bad}),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, -32602);
+        assert!(e.message.contains("apiKey is empty"), "{}", e.message);
+    }
+    let e = s
+        .request(
+            "sidekick/connect",
+            json!({"provider": "openai", "apiKey": "sk-two words"}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, -32602);
+    assert!(e.message.contains("apiKey"));
+    assert!(fake.requests().is_empty(), "refused before any request");
+
+    let padded = format!("  {VALID_KEY}\r\n");
+    let r = s
+        .request(
+            "sidekick/connect",
+            json!({"provider": "openai", "apiKey": padded}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r["connected"], true);
+    assert_eq!(r["keyHint"], "sk-…WXYZ");
+    let auth = &fake.requests()[0].headers["authorization"];
+    assert_eq!(
+        auth,
+        &format!("Bearer {VALID_KEY}"),
+        "the key went out trimmed"
+    );
+    let account = format!("openai@{}", fake.base_url());
+    assert_eq!(
+        secret_tool_lookup(&opts.keyring_service, &account).as_deref(),
+        Some(VALID_KEY),
+        "the trimmed key is what the keychain holds"
+    );
+    s.request("sidekick/disconnect", json!({"provider": "openai"}))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn organization_and_project_headers_are_sent_and_checked() {
+    let home = tempfile::tempdir().unwrap();
+    let fake = fake().await;
+    let (s, _) = sidecar(home.path(), &fake).await;
+    let e = s
+        .request(
+            "sidekick/connect",
+            json!({"provider": "openai", "apiKey": VALID_KEY, "organization": "org-wrong"}),
+        )
+        .await
+        .unwrap_err();
+    let g = guidance(&e);
+    assert_eq!(g["kind"], "organization_mismatch");
+    assert!(g["detail"].as_str().unwrap().contains("org-wrong"));
+
+    let r = s
+        .request(
+            "sidekick/connect",
+            json!({"provider": "openai", "apiKey": VALID_KEY, "organization": " org-sidekick ", "project": "proj_1"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r["connected"], true);
+    let last = fake.requests().last().unwrap().clone();
+    assert_eq!(last.headers["openai-organization"], "org-sidekick");
+    assert_eq!(last.headers["openai-project"], "proj_1");
+    let state = s
+        .request("sidekick/listProviders", json!({}))
+        .await
+        .unwrap();
+    assert_eq!(provider(&state, "openai")["organization"], "org-sidekick");
+    assert_eq!(provider(&state, "openai")["project"], "proj_1");
+    s.request("sidekick/disconnect", json!({"provider": "openai"}))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn models_are_chat_only_newest_first_and_cached_until_refresh() {
+    let home = tempfile::tempdir().unwrap();
+    let fake = fake().await;
+    let (s, _) = sidecar(home.path(), &fake).await;
+    let r = s
+        .request(
+            "sidekick/connect",
+            json!({"provider": "openai", "apiKey": VALID_KEY}),
+        )
+        .await
+        .unwrap();
+    let ids: Vec<&str> = r["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"gpt-4o-mini") && ids.contains(&"gpt-5"),
+        "{ids:?}"
+    );
+    for not_chat in [
+        "text-embedding-3-small",
+        "whisper-1",
+        "tts-1",
+        "dall-e-3",
+        "omni-moderation-latest",
+        "babbage-002",
+        "gpt-3.5-turbo-instruct",
+        "gpt-4o-realtime-preview",
+        "gpt-4o-audio-preview",
+        "gpt-image-1",
+    ] {
+        assert!(!ids.contains(&not_chat), "{not_chat} listed: {ids:?}");
+    }
+    let pos = |id: &str| ids.iter().position(|m| *m == id).unwrap();
+    assert!(pos("gpt-5") < pos("gpt-4o"), "newest family first: {ids:?}");
+    assert!(pos("gpt-4o") < pos("gpt-3.5-turbo"), "{ids:?}");
+    let before = fake.requests().len();
+    let cached = s
+        .request("sidekick/listModels", json!({"provider": "openai"}))
+        .await
+        .unwrap();
+    assert_eq!(cached["models"], r["models"]);
+    assert_eq!(fake.requests().len(), before, "served from the cache");
+    s.request(
+        "sidekick/listModels",
+        json!({"provider": "openai", "refresh": true}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(fake.requests().len(), before + 1, "refresh asks again");
+    s.request("sidekick/disconnect", json!({"provider": "openai"}))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn unknown_model_is_refused_with_close_alternatives() {
+    let home = tempfile::tempdir().unwrap();
+    let fake = fake().await;
+    let (s, _) = sidecar(home.path(), &fake).await;
+    s.request(
+        "sidekick/connect",
+        json!({"provider": "openai", "apiKey": VALID_KEY}),
+    )
+    .await
+    .unwrap();
+    let e = s
+        .request(
+            "sidekick/selectModel",
+            json!({"provider": "openai", "model": "gpt-4o-mni"}),
+        )
+        .await
+        .unwrap_err();
+    let g = guidance(&e);
+    assert_eq!(g["kind"], "model_not_found");
+    assert!(g["detail"].as_str().unwrap().contains("gpt-4o-mini"), "{g}");
+    assert!(
+        g["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["command"] == "sidekick.selectModel")
+    );
+    s.request("sidekick/disconnect", json!({"provider": "openai"}))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn restart_keeps_the_connection_and_the_model() {
+    let home = tempfile::tempdir().unwrap();
+    let fake = fake().await;
+    let (s, opts) = sidecar(home.path(), &fake).await;
+    s.connect_openai("gpt-4o-mini").await;
+    let changed = s
+        .wait_notification(std::time::Duration::from_secs(5), |m, p| {
+            m == "sidekick/stateChanged" && p["active"]["model"] == "gpt-4o-mini"
+        })
+        .await;
+    assert!(changed.is_some(), "selectModel announces the change");
+    s.shutdown().await;
+
+    let s = Sidecar::start(opts).await;
+    let state = s
+        .request("sidekick/listProviders", json!({}))
+        .await
+        .unwrap();
+    assert_eq!(
+        state["active"],
+        json!({"provider": "openai", "model": "gpt-4o-mini"})
+    );
+    let openai = provider(&state, "openai");
+    assert_eq!(openai["connected"], true);
+    assert_eq!(openai["keySource"], "keychain");
+    assert_eq!(openai["keyHint"], "sk-…WXYZ");
+    // The key really comes back from the keychain: a chat authenticates with it.
+    let r = s
+        .request(
+            "sidekick/chat",
+            json!({"chatId": "after-restart", "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r["finishReason"], "stop");
+    assert_eq!(
+        fake.chat_requests().last().unwrap().headers["authorization"],
+        format!("Bearer {VALID_KEY}")
+    );
+    s.request("sidekick/disconnect", json!({"provider": "openai"}))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn disconnect_forgets_everything_and_is_idempotent() {
+    let home = tempfile::tempdir().unwrap();
+    let fake = fake().await;
+    let (s, opts) = sidecar(home.path(), &fake).await;
+    s.connect_openai("gpt-4o").await;
+    let account = format!("openai@{}", fake.base_url());
+    assert!(secret_tool_lookup(&opts.keyring_service, &account).is_some());
+    for _ in 0..2 {
+        let r = s
+            .request("sidekick/disconnect", json!({"provider": "openai"}))
+            .await
+            .unwrap();
+        assert_eq!(r, json!({"provider": "openai", "connected": false}));
+    }
+    assert_eq!(
+        secret_tool_lookup(&opts.keyring_service, &account),
+        None,
+        "the key left the keychain"
+    );
+    let state = s
+        .request("sidekick/listProviders", json!({}))
+        .await
+        .unwrap();
+    assert_eq!(state["active"], Value::Null);
+    assert_eq!(provider(&state, "openai")["connected"], false);
+    assert_eq!(provider(&state, "openai")["keyHint"], Value::Null);
+    let e = s
+        .request("sidekick/listModels", json!({"provider": "openai"}))
+        .await
+        .unwrap_err();
+    assert_eq!(guidance(&e)["kind"], "not_connected");
+    let e = s
+        .request(
+            "sidekick/chat",
+            json!({"chatId": "x", "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .await
+        .unwrap_err();
+    let g = guidance(&e);
+    assert_eq!(g["kind"], "not_connected");
+    assert!(
+        g["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["command"] == "sidekick.selectYourAI")
+    );
+}
+
+#[tokio::test]
+async fn bad_params_and_unknown_methods_never_stop_the_server() {
+    let home = tempfile::tempdir().unwrap();
+    let fake = fake().await;
+    let (mut s, _) = sidecar(home.path(), &fake).await;
+    let cases: Vec<(&str, Value, &str)> = vec![
+        (
+            "sidekick/connect",
+            json!({"provider": "nope", "apiKey": "x"}),
+            "provider",
+        ),
+        ("sidekick/connect", json!({"provider": 5}), "provider"),
+        (
+            "sidekick/connect",
+            json!({"provider": "openai", "apiKey": 42}),
+            "apiKey",
+        ),
+        (
+            "sidekick/connect",
+            json!({"provider": "compatible", "baseUrl": "http://example.com/v1"}),
+            "baseUrl",
+        ),
+        (
+            "sidekick/connect",
+            json!({"provider": "compatible", "baseUrl": "not a url"}),
+            "baseUrl",
+        ),
+        (
+            "sidekick/connect",
+            json!({"provider": "openai", "apiKey": VALID_KEY, "organization": "org one"}),
+            "organization",
+        ),
+        ("sidekick/connect", json!([1, 2]), "invalid params"),
+        ("sidekick/connect", Value::Null, "params"),
+        ("sidekick/listModels", json!({}), "provider"),
+        (
+            "sidekick/selectModel",
+            json!({"provider": "openai"}),
+            "model",
+        ),
+        (
+            "sidekick/chat",
+            json!({"chatId": "c", "messages": "hi"}),
+            "messages",
+        ),
+        (
+            "sidekick/chat",
+            json!({"chatId": "c", "messages": [{"role": "robot", "content": "x"}]}),
+            "messages[0].role",
+        ),
+        (
+            "sidekick/chat",
+            json!({"chatId": "c", "messages": []}),
+            "messages",
+        ),
+        (
+            "sidekick/chat",
+            json!({"chatId": "", "messages": [{"role": "user", "content": "x"}]}),
+            "chatId",
+        ),
+        (
+            "sidekick/chat",
+            json!({"chatId": "c", "messages": [{"role": "user", "content": "x"}], "temperature": 9}),
+            "temperature",
+        ),
+        (
+            "sidekick/disconnect",
+            json!({"provider": "nope"}),
+            "provider",
+        ),
+    ];
+    for (method, params, field) in cases {
+        let e = s.request(method, params.clone()).await.unwrap_err();
+        assert_eq!(e.code, -32602, "{method} {params}: {e:?}");
+        assert!(
+            e.message.contains(field),
+            "{method} {params}: {}",
+            e.message
+        );
+    }
+    let e = s
+        .request("sidekick/doesNotExist", json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, -32601);
+    // A malformed frame body must not kill it either.
+    s.notify("sidekick/garbage", json!("x"));
+    assert!(fake.requests().is_empty(), "bad input reached no provider");
+    let state = s
+        .request("sidekick/listProviders", json!({}))
+        .await
+        .unwrap();
+    assert!(state["providers"].is_array(), "still serving");
+    assert!(s.is_running());
+}
+
+#[tokio::test]
+async fn compatible_provider_without_a_key() {
+    let home = tempfile::tempdir().unwrap();
+    let local = FakeOpenAi::builder()
+        .require_key(false)
+        .start()
+        .await
+        .unwrap();
+    let (s, _) = sidecar(home.path(), &local).await;
+    let r = s
+        .request(
+            "sidekick/connect",
+            json!({"provider": "compatible", "baseUrl": local.base_url()}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r["connected"], true);
+    assert_eq!(r["keyHint"], Value::Null);
+    assert!(
+        !local.requests()[0].headers.contains_key("authorization"),
+        "no empty bearer header"
+    );
+    let state = s
+        .request("sidekick/listProviders", json!({}))
+        .await
+        .unwrap();
+    let c = provider(&state, "compatible");
+    assert_eq!(c["baseUrl"], local.base_url());
+    assert_eq!(c["keySource"], Value::Null);
+}
+
+#[tokio::test]
+async fn env_key_wins_and_is_labelled() {
+    let home = tempfile::tempdir().unwrap();
+    let fake = fake().await;
+    let mut opts = Options::new(home.path());
+    opts.openai_base_url = Some(fake.base_url());
+    opts.env
+        .push(("OPENAI_API_KEY".into(), format!(" {VALID_KEY} ")));
+    let s = Sidecar::start(opts).await;
+    let state = s
+        .request("sidekick/listProviders", json!({}))
+        .await
+        .unwrap();
+    let openai = provider(&state, "openai");
+    assert_eq!(openai["connected"], true);
+    assert_eq!(openai["keySource"], "env");
+    assert_eq!(openai["keyHint"], "sk-…WXYZ");
+    let r = s
+        .request("sidekick/connect", json!({"provider": "openai"}))
+        .await
+        .unwrap();
+    assert_eq!(r["connected"], true);
+}
+
+#[tokio::test]
+async fn version_flag() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sidekick-server"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("sidekick-server {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[tokio::test]
+async fn corrupt_state_file_is_reported_and_replaced() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("state.json"), "{ definitely not json").unwrap();
+    let s = Sidecar::start(Options::new(home.path())).await;
+    let warning = s
+        .wait_notification(std::time::Duration::from_secs(5), |m, p| {
+            m == "window/showMessage" && p["message"].as_str().unwrap_or("").contains("unreadable")
+        })
+        .await;
+    assert!(warning.is_some(), "the user is told");
+    let state = s
+        .request("sidekick/listProviders", json!({}))
+        .await
+        .unwrap();
+    assert_eq!(state["active"], Value::Null);
+    assert!(home.path().join("state.json.corrupt").exists());
+}

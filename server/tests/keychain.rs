@@ -1,0 +1,91 @@
+//! Key storage when no keychain works: guidance `keychain_unavailable`, or the client's
+//! secret storage when the client offers it. The Secret Service is made unreachable by
+//! pointing the session bus address at nothing.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use fake_openai::FakeOpenAi;
+use serde_json::json;
+use support::{Options, Sidecar, VALID_KEY, guidance};
+
+fn no_keychain(home: &std::path::Path, base_url: String) -> Options {
+    let mut opts = Options::new(home);
+    opts.openai_base_url = Some(base_url);
+    opts.env.push((
+        "DBUS_SESSION_BUS_ADDRESS".into(),
+        format!("unix:path={}/no-bus", home.display()),
+    ));
+    opts
+}
+
+#[tokio::test]
+async fn no_keychain_means_guidance_and_nothing_stored() {
+    let home = tempfile::tempdir().unwrap();
+    let fake = FakeOpenAi::builder().start().await.unwrap();
+    let s = Sidecar::start(no_keychain(home.path(), fake.base_url())).await;
+    let e = s
+        .request(
+            "sidekick/connect",
+            json!({"provider": "openai", "apiKey": VALID_KEY}),
+        )
+        .await
+        .unwrap_err();
+    let g = guidance(&e);
+    assert_eq!(g["kind"], "keychain_unavailable");
+    assert!(
+        g["detail"].as_str().unwrap().contains("gnome-keyring"),
+        "says what to install: {g}"
+    );
+    let state = s
+        .request("sidekick/listProviders", json!({}))
+        .await
+        .unwrap();
+    assert_eq!(state["providers"][0]["connected"], false);
+    assert!(!support::all_files_text(home.path()).contains(VALID_KEY));
+}
+
+#[tokio::test]
+async fn client_secret_storage_takes_over_when_no_keychain_works() {
+    let home = tempfile::tempdir().unwrap();
+    let fake = FakeOpenAi::builder().start().await.unwrap();
+    let secrets: Arc<Mutex<HashMap<String, String>>> = Default::default();
+    let mut opts = no_keychain(home.path(), fake.base_url());
+    opts.init = json!({"clientSecretStorage": true});
+    opts.client_secrets = Some(secrets.clone());
+    let s = Sidecar::start(opts.clone()).await;
+    s.connect_openai("gpt-4o-mini").await;
+    let slot = format!("sidekick:openai@{}", fake.base_url());
+    assert_eq!(
+        secrets.lock().unwrap().get(&slot).map(String::as_str),
+        Some(VALID_KEY)
+    );
+    let state = s
+        .request("sidekick/listProviders", json!({}))
+        .await
+        .unwrap();
+    assert_eq!(state["providers"][0]["keySource"], "client");
+    s.shutdown().await;
+
+    // A new server reads the key back from the client.
+    let s = Sidecar::start(opts).await;
+    let r = s
+        .request(
+            "sidekick/chat",
+            json!({"chatId": "c", "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r["finishReason"], "stop");
+    s.request("sidekick/disconnect", json!({"provider": "openai"}))
+        .await
+        .unwrap();
+    assert!(
+        secrets.lock().unwrap().is_empty(),
+        "disconnect deleted it from the client"
+    );
+    assert!(!support::all_files_text(home.path()).contains(VALID_KEY));
+}
