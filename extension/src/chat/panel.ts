@@ -1,0 +1,252 @@
+// The chat view (`sidekick.chat`): owns the conversation state (reducer in state.ts), runs chats
+// through the client, persists history per workspace, and talks to the webview by typed messages.
+
+import { randomBytes, randomUUID } from 'node:crypto';
+import * as vscode from 'vscode';
+import type { SidekickClient } from '../client';
+import { cardFor, errorMessage, guidanceOf, isCancelled, isSafeUrl, plainCard } from '../guidance';
+import {
+  GUIDANCE_COMMANDS,
+  type ChatDeltaParams,
+  type ChatStatusParams,
+  type ProvidersState,
+} from '../protocol';
+import { makeNonce, webviewHtml } from './html';
+import { parseFromWebview, type FromWebview, type HeaderView, type ToWebview } from './messages';
+import {
+  conversationFor,
+  emptyState,
+  parsePersisted,
+  persistable,
+  reduce,
+  streamingChatId,
+  type ChatAction,
+  type ChatViewState,
+} from './state';
+
+const HISTORY_KEY = 'sidekick.chat.history';
+/** Commands the webview may ask for (guidance buttons, the empty state). */
+const WEBVIEW_COMMANDS: ReadonlySet<string> = new Set([...GUIDANCE_COMMANDS, 'sidekick.restartServer']);
+
+export function headerFor(state: ProvidersState | undefined): HeaderView {
+  const active = state?.active ?? null;
+  const provider = active ? state?.providers.find((p) => p.id === active.provider) : undefined;
+  return {
+    connected: Boolean(active && provider?.connected),
+    providerName: provider?.name ?? null,
+    model: active?.model ?? null,
+    active,
+  };
+}
+
+export interface PanelHost {
+  client: SidekickClient;
+  log: vscode.LogOutputChannel;
+  /** Streaming started or stopped (status bar spinner). */
+  onStreaming(streaming: boolean): void;
+  /** Inserts text at the cursor of the last active text editor. */
+  insertAtCursor(text: string): Promise<void>;
+}
+
+export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable {
+  static readonly viewId = 'sidekick.chat';
+
+  private view: vscode.WebviewView | undefined;
+  private ready = false;
+  private state: ChatViewState;
+  private header: HeaderView = headerFor(undefined);
+  private readonly running = new Map<string, vscode.CancellationTokenSource>();
+  private pendingPrefill: string | undefined;
+  private saveTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly host: PanelHost,
+  ) {
+    this.state = reduce(emptyState, {
+      type: 'restored',
+      messages: parsePersisted(context.workspaceState.get(HISTORY_KEY)),
+    });
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    this.ready = false;
+    const webviewRoot = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview');
+    view.webview.options = {
+      enableScripts: true,
+      enableCommandUris: false,
+      localResourceRoots: [webviewRoot],
+    };
+    view.webview.html = webviewHtml({
+      cspSource: view.webview.cspSource,
+      nonce: makeNonce((n) => randomBytes(n)),
+      scriptUri: view.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'main.js')).toString(),
+      styleUri: view.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'main.css')).toString(),
+    });
+    view.webview.onDidReceiveMessage((raw) => {
+      const message = parseFromWebview(raw);
+      if (message) void this.onMessage(message);
+      else this.host.log.warn('Ignored a malformed message from the chat view');
+    });
+    view.onDidDispose(() => {
+      if (this.view === view) {
+        this.view = undefined;
+        this.ready = false;
+      }
+    });
+  }
+
+  private post(message: ToWebview): void {
+    if (this.view && this.ready) void this.view.webview.postMessage(message);
+  }
+
+  private postState(): void {
+    this.post({
+      type: 'state',
+      messages: this.state.messages,
+      header: this.header,
+      streaming: streamingChatId(this.state) !== undefined,
+    });
+  }
+
+  private dispatch(action: ChatAction): void {
+    const before = this.state;
+    this.state = reduce(this.state, action);
+    if (this.state === before) return;
+    const streaming = streamingChatId(this.state) !== undefined;
+    if ('chatId' in action && before.messages.length === this.state.messages.length) {
+      const message = this.state.messages.find((m) => m.chatId === action.chatId);
+      if (message) this.post({ type: 'message', message, streaming });
+    } else {
+      this.postState();
+    }
+    this.scheduleSave(action.type === 'delta' ? 1000 : 0);
+  }
+
+  private scheduleSave(delayMs: number): void {
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    const save = () => {
+      this.saveTimer = undefined;
+      void this.context.workspaceState.update(HISTORY_KEY, persistable(this.state));
+    };
+    if (delayMs === 0) save();
+    else this.saveTimer = setTimeout(save, delayMs);
+  }
+
+  private async onMessage(message: FromWebview): Promise<void> {
+    switch (message.type) {
+      case 'ready':
+        this.ready = true;
+        this.postState();
+        if (this.pendingPrefill !== undefined) {
+          this.post({ type: 'prefill', text: this.pendingPrefill });
+          this.pendingPrefill = undefined;
+        }
+        return;
+      case 'send':
+        return this.send(message.text);
+      case 'stop':
+        return this.stop();
+      case 'newChat':
+        return this.newChat();
+      case 'copy':
+        await vscode.env.clipboard.writeText(message.text);
+        vscode.window.setStatusBarMessage('$(check) Sidekick: code copied', 2000);
+        return;
+      case 'insert':
+        return this.host.insertAtCursor(message.text);
+      case 'openUrl':
+        if (isSafeUrl(message.url)) await vscode.env.openExternal(vscode.Uri.parse(message.url, true));
+        else this.host.log.warn('Refused to open a link that is not https');
+        return;
+      case 'runCommand':
+        if (WEBVIEW_COMMANDS.has(message.command)) await vscode.commands.executeCommand(message.command);
+        return;
+    }
+  }
+
+  /** Provider state changed (or was fetched): update the header. */
+  setProviders(state: ProvidersState | undefined): void {
+    this.header = headerFor(state);
+    this.post({ type: 'header', header: this.header });
+  }
+
+  onDelta(delta: ChatDeltaParams): void {
+    this.dispatch({ type: 'delta', chatId: delta.chatId, seq: delta.seq, text: delta.text });
+  }
+
+  onStatus(status: ChatStatusParams): void {
+    if (status.state !== 'retrying') return;
+    this.dispatch({
+      type: 'retrying',
+      chatId: status.chatId,
+      attempt: status.attempt,
+      delayMs: status.delayMs,
+      message: status.message,
+      now: Date.now(),
+    });
+  }
+
+  async send(raw: string): Promise<void> {
+    const text = raw.trim();
+    if (!text || streamingChatId(this.state) !== undefined) return;
+    const chatId = `chat-${randomUUID()}`;
+    const messages = [...conversationFor(this.state), { role: 'user' as const, content: text }];
+    this.dispatch({ type: 'userSent', userId: `u-${randomUUID()}`, assistantId: `a-${randomUUID()}`, chatId, text });
+    const cts = new vscode.CancellationTokenSource();
+    this.running.set(chatId, cts);
+    this.host.onStreaming(true);
+    try {
+      const result = await this.host.client.chat({ chatId, messages }, cts.token);
+      this.dispatch({ type: 'finished', chatId, result });
+    } catch (err) {
+      const guidance = guidanceOf(err);
+      if (guidance) {
+        this.dispatch({ type: 'failed', chatId, card: cardFor(guidance, Date.now()), partialText: guidance.partialText });
+      } else if (isCancelled(err) || cts.token.isCancellationRequested) {
+        this.dispatch({ type: 'stopped', chatId });
+      } else {
+        this.host.log.error(`Chat ${chatId} failed: ${errorMessage(err)}`);
+        this.dispatch({
+          type: 'failed',
+          chatId,
+          partialText: null,
+          card: plainCard(
+            'The answer was interrupted',
+            `${errorMessage(err)}. If the Sidekick server stopped, it restarts by itself: ask again in a moment.`,
+          ),
+        });
+      }
+    } finally {
+      this.running.delete(chatId);
+      cts.dispose();
+      this.host.onStreaming(this.running.size > 0);
+    }
+  }
+
+  stop(): void {
+    for (const cts of this.running.values()) cts.cancel();
+  }
+
+  newChat(): void {
+    this.stop();
+    // The cancelled chats' results find no message to update any more: they are dropped.
+    this.dispatch({ type: 'cleared' });
+  }
+
+  /** Ask About Selection: the prompt is prefilled, the view revealed, the user adds the question. */
+  async prefill(text: string): Promise<void> {
+    await vscode.commands.executeCommand(`${ChatPanel.viewId}.focus`);
+    if (this.view && this.ready) this.post({ type: 'prefill', text });
+    else this.pendingPrefill = text;
+  }
+
+  dispose(): void {
+    this.stop();
+    if (this.saveTimer) {
+      clearTimeout(this.saveTimer);
+      this.scheduleSave(0);
+    }
+  }
+}

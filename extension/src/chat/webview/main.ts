@@ -1,0 +1,350 @@
+// The chat webview (browser side). Renders the state the extension sends, posts typed messages
+// back. Runs standalone in a plain page too: the tests stub `acquireVsCodeApi` and post messages.
+
+import type { ActionTarget, GuidanceCard } from '../../guidance';
+import type { FromWebview, HeaderView, ToWebview } from '../messages';
+import type { MessageView } from '../state';
+import { renderInto } from './markdown';
+
+interface VsCodeApi {
+  postMessage(message: FromWebview): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+const post = (message: FromWebview) => vscode.postMessage(message);
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: { className?: string; testId?: string; text?: string } = {},
+  ...children: Node[]
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (props.className) node.className = props.className;
+  if (props.testId) node.setAttribute('data-testid', props.testId);
+  if (props.text !== undefined) node.textContent = props.text;
+  node.append(...children);
+  return node;
+}
+
+// ---- layout ----------------------------------------------------------------------------------
+
+const headerModel = el('span', { className: 'header-model', testId: 'header-model' });
+const headerButton = el('button', { className: 'link-button', testId: 'header-select', text: 'Select Your AI' });
+headerButton.type = 'button';
+const header = el('header', { className: 'header' }, headerModel, headerButton);
+
+const emptyState = el('div', { className: 'empty-state', testId: 'empty-state' });
+const emptyTitle = el('p', { className: 'empty-title', text: 'Ask Sidekick anything about your code.' });
+const emptyConnect = el('p', { className: 'empty-connect' });
+const emptyButton = el('button', { className: 'primary', testId: 'empty-select', text: 'Select Your AI' });
+emptyButton.type = 'button';
+emptyConnect.append('First pick a provider and model with ', emptyButton, ' (bring your own API key).');
+emptyState.append(
+  emptyTitle,
+  emptyConnect,
+  el('p', { text: 'Type a question below. Enter sends, Shift+Enter starts a new line, Escape stops an answer.' }),
+  el('p', { text: 'Select code in an editor and run “Sidekick: Ask About Selection” to ask about it.' }),
+);
+
+const list = el('div', { className: 'messages' });
+const conversation = el('main', { className: 'conversation' }, emptyState, list);
+conversation.setAttribute('aria-label', 'Conversation');
+conversation.tabIndex = 0;
+
+const input = el('textarea', { className: 'prompt', testId: 'prompt-input' });
+input.rows = 3;
+input.placeholder = 'Ask a question (Enter to send, Shift+Enter for a new line)';
+input.setAttribute('aria-label', 'Your question');
+const sendButton = el('button', { className: 'primary', testId: 'send', text: 'Send' });
+sendButton.type = 'button';
+sendButton.title = 'Send (Enter or Ctrl/Cmd+Enter)';
+const stopButton = el('button', { className: 'secondary', testId: 'stop', text: 'Stop' });
+stopButton.type = 'button';
+stopButton.title = 'Stop the answer (Escape)';
+stopButton.hidden = true;
+const newChatButton = el('button', { className: 'secondary', testId: 'new-chat', text: 'New Chat' });
+newChatButton.type = 'button';
+const composer = el(
+  'footer',
+  { className: 'composer' },
+  input,
+  el('div', { className: 'composer-buttons' }, newChatButton, stopButton, sendButton),
+);
+const live = el('div', { className: 'visually-hidden' });
+live.setAttribute('aria-live', 'polite');
+
+const app = document.getElementById('app') ?? document.body;
+app.append(header, conversation, composer, live);
+
+// ---- state -----------------------------------------------------------------------------------
+
+let streaming = false;
+let messages: MessageView[] = [];
+const rendered = new Map<string, { root: HTMLElement; body: HTMLElement; meta: HTMLElement; text?: string; sig?: string }>();
+const dirty = new Set<string>();
+let frame = 0;
+
+const saved = vscode.getState() as { draft?: string } | undefined;
+if (saved?.draft) input.value = saved.draft;
+
+function saveDraft(): void {
+  vscode.setState({ draft: input.value });
+}
+
+function setHeader(h: HeaderView): void {
+  headerModel.textContent = h.connected && h.model ? `${h.providerName ?? ''} · ${h.model}` : 'Not connected';
+  headerModel.title = headerModel.textContent;
+  headerModel.dataset.connected = String(h.connected);
+  headerButton.textContent = h.connected ? 'Change' : 'Select Your AI';
+  emptyConnect.hidden = h.connected;
+}
+
+function setStreaming(value: boolean): void {
+  streaming = value;
+  stopButton.hidden = !value;
+  sendButton.disabled = value;
+  document.body.dataset.streaming = String(value);
+}
+
+const STATUS_LABEL: Record<string, string> = {
+  streaming: 'answering…',
+  done: '',
+  stopped: 'stopped',
+  interrupted: 'interrupted',
+  failed: 'failed',
+};
+
+function countdown(until: number, kind: 'retry' | 'card', attempt?: number): HTMLElement {
+  const node = el('span', { className: 'countdown', testId: 'countdown' });
+  node.dataset.until = String(until);
+  node.dataset.kind = kind;
+  if (attempt !== undefined) node.dataset.attempt = String(attempt);
+  updateCountdown(node);
+  return node;
+}
+
+function updateCountdown(node: HTMLElement): void {
+  const until = Number(node.dataset.until);
+  const seconds = Math.max(0, Math.ceil((until - Date.now()) / 1000));
+  node.dataset.seconds = String(seconds);
+  if (node.dataset.kind === 'retry') {
+    const attempt = node.dataset.attempt ? ` (attempt ${node.dataset.attempt})` : '';
+    node.textContent = seconds > 0 ? `Retrying in ${seconds} s${attempt}` : `Retrying now${attempt}…`;
+  } else {
+    node.textContent = seconds > 0 ? `You can try again in ${seconds} s` : 'You can try again now';
+  }
+}
+
+setInterval(() => {
+  for (const node of Array.from(document.querySelectorAll<HTMLElement>('[data-testid="countdown"]'))) {
+    updateCountdown(node);
+  }
+}, 250);
+
+function actionButton(action: ActionTarget): HTMLButtonElement {
+  const b = el('button', { className: 'secondary', testId: 'guidance-action', text: action.title });
+  b.type = 'button';
+  if (action.type === 'url') {
+    b.dataset.url = action.url;
+    b.title = action.url;
+  } else {
+    b.dataset.command = action.command;
+  }
+  return b;
+}
+
+function guidanceCard(card: GuidanceCard): HTMLElement {
+  const node = el('section', { className: `guidance-card severity-${card.severity}`, testId: 'guidance-card' });
+  node.dataset.kind = card.kind;
+  node.setAttribute('role', 'alert');
+  node.append(el('h3', { className: 'guidance-title', text: card.title }));
+  if (card.detail) node.append(el('p', { className: 'guidance-detail', text: card.detail }));
+  if (card.retryAt !== null) node.append(el('p', {}, countdown(card.retryAt, 'card')));
+  if (card.actions.length) {
+    node.append(el('div', { className: 'guidance-actions' }, ...card.actions.map(actionButton)));
+  }
+  if (card.requestId) node.append(el('p', { className: 'guidance-request', text: `Request id: ${card.requestId}` }));
+  return node;
+}
+
+function createMessage(m: MessageView) {
+  const root = el('article', { className: `message message-${m.role}`, testId: `message-${m.role}` });
+  root.dataset.id = m.id;
+  root.setAttribute('aria-label', m.role === 'user' ? 'You' : 'Sidekick');
+  const who = el('div', { className: 'message-author', text: m.role === 'user' ? 'You' : 'Sidekick' });
+  const body = el('div', { className: 'message-body markdown' });
+  const meta = el('div', { className: 'message-meta' });
+  root.append(who, body, meta);
+  return { root, body, meta };
+}
+
+/** Renders one message's body (markdown) and its status line, card and countdown. */
+function renderMessage(m: MessageView): void {
+  let entry = rendered.get(m.id);
+  if (!entry) {
+    entry = createMessage(m);
+    rendered.set(m.id, entry);
+  }
+  if (entry.text !== m.text) {
+    renderInto(entry.body, m.text);
+    entry.text = m.text;
+  }
+  const sig = JSON.stringify([m.status, m.retry, m.card, m.finishReason]);
+  if (entry.sig === sig) return;
+  entry.sig = sig;
+  entry.root.dataset.status = m.status;
+  const status = el('span', { className: `message-status status-${m.status}`, testId: 'message-status' });
+  status.dataset.status = m.status;
+  status.textContent = STATUS_LABEL[m.status] ?? m.status;
+  if (m.finishReason === 'length') status.textContent = 'cut short (length limit)';
+  if (m.finishReason === 'content_filter') status.textContent = 'cut short (content filter)';
+  const parts: Node[] = [status];
+  if (m.retry) parts.push(el('div', { className: 'retry' }, el('span', { text: m.retry.message }), countdown(m.retry.until, 'retry', m.retry.attempt)));
+  if (m.card) parts.push(guidanceCard(m.card));
+  entry.meta.replaceChildren(...parts);
+  if (m.status !== 'streaming' && m.role === 'assistant') {
+    live.textContent = m.status === 'done' ? 'Answer complete' : `Answer ${STATUS_LABEL[m.status] ?? m.status}`;
+  }
+}
+
+function nearBottom(): boolean {
+  return conversation.scrollHeight - conversation.scrollTop - conversation.clientHeight < 80;
+}
+
+function flush(): void {
+  frame = 0;
+  const stick = nearBottom();
+  for (const id of dirty) {
+    const m = messages.find((x) => x.id === id);
+    if (m) renderMessage(m);
+  }
+  dirty.clear();
+  if (stick) conversation.scrollTop = conversation.scrollHeight;
+}
+
+function schedule(id: string): void {
+  dirty.add(id);
+  if (!frame) frame = requestAnimationFrame(flush);
+}
+
+function setMessages(next: MessageView[]): void {
+  messages = next;
+  const ids = new Set(next.map((m) => m.id));
+  for (const [id, entry] of rendered) {
+    if (!ids.has(id)) {
+      entry.root.remove();
+      rendered.delete(id);
+    }
+  }
+  for (const m of next) {
+    renderMessage(m);
+  }
+  list.replaceChildren(...next.map((m) => rendered.get(m.id)!.root));
+  emptyState.hidden = next.length > 0;
+  conversation.scrollTop = conversation.scrollHeight;
+}
+
+function updateMessage(m: MessageView): void {
+  const index = messages.findIndex((x) => x.id === m.id);
+  if (index < 0) {
+    setMessages([...messages, m]);
+    return;
+  }
+  messages = messages.slice();
+  messages[index] = m;
+  schedule(m.id);
+}
+
+window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
+  const msg = event.data;
+  if (!msg || typeof msg !== 'object') return;
+  switch (msg.type) {
+    case 'state':
+      setHeader(msg.header);
+      setStreaming(msg.streaming);
+      setMessages(msg.messages);
+      break;
+    case 'message':
+      setStreaming(msg.streaming);
+      updateMessage(msg.message);
+      break;
+    case 'header':
+      setHeader(msg.header);
+      break;
+    case 'prefill':
+      input.value = msg.text;
+      saveDraft();
+      input.focus();
+      input.setSelectionRange(input.value.length, input.value.length);
+      break;
+    case 'focus':
+      input.focus();
+      break;
+  }
+});
+
+// ---- input -----------------------------------------------------------------------------------
+
+function send(): void {
+  const text = input.value.trim();
+  if (!text || streaming) return;
+  post({ type: 'send', text });
+  input.value = '';
+  saveDraft();
+}
+
+input.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+    e.preventDefault();
+    send();
+  } else if (e.key === 'Escape' && streaming) {
+    e.preventDefault();
+    post({ type: 'stop' });
+  }
+});
+input.addEventListener('input', saveDraft);
+sendButton.addEventListener('click', send);
+stopButton.addEventListener('click', () => post({ type: 'stop' }));
+newChatButton.addEventListener('click', () => post({ type: 'newChat' }));
+headerButton.addEventListener('click', () => post({ type: 'runCommand', command: 'sidekick.selectYourAI' }));
+emptyButton.addEventListener('click', () => post({ type: 'runCommand', command: 'sidekick.selectYourAI' }));
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && streaming) post({ type: 'stop' });
+});
+
+conversation.addEventListener('click', (e) => {
+  const target = e.target instanceof Element ? e.target : null;
+  if (!target) return;
+  const codeButton = target.closest<HTMLElement>('.code-button');
+  if (codeButton) {
+    const code = codeButton.closest('.code-block')?.querySelector('code')?.textContent ?? '';
+    if (codeButton.dataset.action === 'copy') {
+      post({ type: 'copy', text: code });
+      codeButton.textContent = 'Copied';
+      setTimeout(() => (codeButton.textContent = 'Copy'), 1500);
+    } else if (codeButton.dataset.action === 'insert') {
+      post({ type: 'insert', text: code });
+    }
+    return;
+  }
+  const action = target.closest<HTMLElement>('[data-testid="guidance-action"]');
+  if (action) {
+    if (action.dataset.url) post({ type: 'openUrl', url: action.dataset.url });
+    else if (action.dataset.command) post({ type: 'runCommand', command: action.dataset.command });
+    return;
+  }
+  const link = target.closest('a');
+  if (link) {
+    // Links never navigate the webview; the extension opens http(s) ones outside.
+    e.preventDefault();
+    const href = link.getAttribute('href');
+    if (href && /^https?:/i.test(href)) post({ type: 'openUrl', url: href });
+  }
+});
+
+setHeader({ connected: false, providerName: null, model: null, active: null });
+setStreaming(false);
+post({ type: 'ready' });

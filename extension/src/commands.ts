@@ -1,0 +1,144 @@
+// Registers the Sidekick commands and adapts `vscode.window` to the flows' small UI interface.
+
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ChatPanel } from './chat/panel';
+import { selectionPrompt } from './chat/prompt';
+import type { SidekickClient } from './client';
+import * as flows from './flows';
+import type { ActionRunner, Severity } from './guidance';
+
+/** Every command id, exactly as contributed in package.json. */
+export const CommandId = {
+  selectYourAI: 'sidekick.selectYourAI',
+  selectModel: 'sidekick.selectModel',
+  disconnect: 'sidekick.disconnect',
+  newChat: 'sidekick.newChat',
+  askAboutSelection: 'sidekick.askAboutSelection',
+  stop: 'sidekick.stop',
+  restartServer: 'sidekick.restartServer',
+  showLogs: 'sidekick.showLogs',
+} as const;
+
+/** `vscode.window` as the flows see it. */
+export const vscodeUi: flows.FlowUi = {
+  async pick<T>(items: flows.PickItem<T>[], options: flows.PickOptions): Promise<T | undefined> {
+    const picked = await vscode.window.showQuickPick(
+      items.map((item) => ({ label: item.label, description: item.description, detail: item.detail, picked: item.picked, item })),
+      {
+        title: options.title,
+        placeHolder: options.placeholder,
+        matchOnDescription: options.matchOnDescription ?? false,
+        ignoreFocusOut: true,
+      },
+    );
+    return picked?.item.value;
+  },
+  input(options: flows.InputOptions): Thenable<string | undefined> {
+    return vscode.window.showInputBox({
+      title: options.title,
+      prompt: options.prompt,
+      password: options.password ?? false,
+      value: options.value,
+      placeHolder: options.placeholder,
+      ignoreFocusOut: true,
+      validateInput: options.validate,
+    });
+  },
+  progress<T>(title: string, task: () => PromiseLike<T>): Thenable<T> {
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () => task());
+  },
+  async confirm(message: string, button: string): Promise<boolean> {
+    return (await vscode.window.showWarningMessage(message, { modal: true }, button)) === button;
+  },
+  show(severity: Severity, message: string, buttons: string[]): Thenable<string | undefined> {
+    const show =
+      severity === 'error'
+        ? vscode.window.showErrorMessage
+        : severity === 'warning'
+          ? vscode.window.showWarningMessage
+          : vscode.window.showInformationMessage;
+    return show(message, ...buttons);
+  },
+};
+
+export const vscodeRunner: ActionRunner = {
+  openUrl: (url) => vscode.env.openExternal(vscode.Uri.parse(url, true)),
+  runCommand: (command) => vscode.commands.executeCommand(command),
+};
+
+export interface CommandDeps {
+  client: SidekickClient;
+  panel: ChatPanel;
+  log: vscode.LogOutputChannel;
+  /** The last text editor that had focus (the chat view takes focus away). */
+  lastEditor(): vscode.TextEditor | undefined;
+  /** Starts the server again from scratch (new binary lookup, new process). */
+  restartServer(): Promise<void>;
+}
+
+function runFlow(name: string, log: vscode.LogOutputChannel, flow: () => Promise<flows.FlowOutcome>) {
+  return async () => {
+    try {
+      const outcome = await flow();
+      log.debug(`${name}: ${outcome}`);
+    } catch (err) {
+      log.error(`${name} failed: ${String(err)}`);
+      void vscode.window.showErrorMessage(`Sidekick: ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+}
+
+export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
+  const { client, panel, log } = deps;
+  const api: flows.FlowApi = client;
+  return [
+    vscode.commands.registerCommand(
+      CommandId.selectYourAI,
+      runFlow('Select Your AI', log, () => flows.selectYourAI(vscodeUi, api, vscodeRunner)),
+    ),
+    vscode.commands.registerCommand(
+      CommandId.selectModel,
+      runFlow('Select Model', log, () => flows.selectModel(vscodeUi, api, vscodeRunner)),
+    ),
+    vscode.commands.registerCommand(
+      CommandId.disconnect,
+      runFlow('Disconnect', log, () => flows.disconnect(vscodeUi, api, vscodeRunner)),
+    ),
+    vscode.commands.registerCommand(CommandId.newChat, () => panel.newChat()),
+    vscode.commands.registerCommand(CommandId.stop, () => panel.stop()),
+    vscode.commands.registerCommand(CommandId.showLogs, () => log.show(true)),
+    vscode.commands.registerCommand(CommandId.restartServer, async () => {
+      try {
+        await deps.restartServer();
+        void vscode.window.showInformationMessage('Sidekick: the server restarted.');
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        log.error(`Restart failed: ${message}`);
+        const choice = await vscode.window.showErrorMessage(`Sidekick: ${message}`, 'Open Settings', 'Show Logs');
+        if (choice === 'Open Settings') {
+          await vscode.commands.executeCommand('workbench.action.openSettings', 'sidekick.server.path');
+        } else if (choice === 'Show Logs') log.show(true);
+      }
+    }),
+    vscode.commands.registerCommand(CommandId.askAboutSelection, async () => {
+      const editor = vscode.window.activeTextEditor ?? deps.lastEditor();
+      if (!editor || editor.selection.isEmpty) {
+        void vscode.window.showInformationMessage('Sidekick: select some code first, then run "Ask About Selection".');
+        return;
+      }
+      const doc = editor.document;
+      const sel = editor.selection;
+      const fileName = doc.isUntitled ? path.basename(doc.fileName) : vscode.workspace.asRelativePath(doc.uri, false);
+      await panel.prefill(
+        selectionPrompt({
+          fileName,
+          languageId: doc.languageId,
+          text: doc.getText(sel),
+          startLine: sel.start.line + 1,
+          endLine: sel.end.line + 1,
+        }),
+      );
+    }),
+  ];
+}

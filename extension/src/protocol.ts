@@ -1,0 +1,279 @@
+// The TypeScript mirror of `server/src/protocol.rs` (Sidekick protocol v1, see docs/protocol.md).
+// Method names and types live here once; nothing else in the extension spells a method name.
+// Types only, plus constant tables: no logic, no `vscode` import (unit tests load this file).
+
+/** Bumped on any incompatible change; reported in `capabilities.experimental.sidekick`. */
+export const PROTOCOL_VERSION = 1;
+/** `serverInfo.name` in the `initialize` result. */
+export const SERVER_NAME = 'sidekick-server';
+
+/** JSON-RPC error codes the extension acts on. */
+export const ErrorCode = {
+  /** A failure the user must act on; `data` is a {@link Guidance}. */
+  guidance: -32001,
+  /** The request was cancelled (`$/cancelRequest`): a Stop, not an error. */
+  requestCancelled: -32800,
+  /** Bad params; the message names the field. */
+  invalidParams: -32602,
+  methodNotFound: -32601,
+} as const;
+
+/** Client → server requests. */
+export const Method = {
+  listProviders: 'sidekick/listProviders',
+  connect: 'sidekick/connect',
+  listModels: 'sidekick/listModels',
+  selectModel: 'sidekick/selectModel',
+  disconnect: 'sidekick/disconnect',
+  chat: 'sidekick/chat',
+} as const;
+
+/** Server → client notifications. */
+export const Notification = {
+  stateChanged: 'sidekick/stateChanged',
+  chatDelta: 'sidekick/chatDelta',
+  chatStatus: 'sidekick/chatStatus',
+} as const;
+
+/** Server → client requests, sent only when the client set `clientSecretStorage: true`. */
+export const ClientRequest = {
+  secretsGet: 'sidekick/secrets/get',
+  secretsStore: 'sidekick/secrets/store',
+  secretsDelete: 'sidekick/secrets/delete',
+} as const;
+
+/** Where a provider's key comes from. */
+export type KeySource = 'keychain' | 'env' | 'client';
+
+/** Stable provider ids known to protocol v1 (a newer server may add more; treat as string). */
+export type ProviderId = 'openai' | 'compatible' | (string & {});
+
+/** One provider as the client shows it. Never carries a key. */
+export interface ProviderInfo {
+  /** Stable id used in every other method: `openai`, `compatible`. */
+  id: ProviderId;
+  /** Name for people. */
+  name: string;
+  /** The base URL requests go to. */
+  baseUrl: string;
+  /** True when a key is stored (or the provider needs none and a connect succeeded). */
+  connected: boolean;
+  /** `sk-…WXYZ`: enough to recognise a key, never enough to use it. */
+  keyHint: string | null;
+  /** Null when not connected or when no key is used. */
+  keySource: KeySource | null;
+  organization: string | null;
+  project: string | null;
+  /** False for servers that work without a key (Ollama, LM Studio). */
+  requiresKey: boolean;
+  /** True when the client may offer to edit the base URL. */
+  baseUrlEditable: boolean;
+  /** True when Organization/Project IDs mean something to this provider. */
+  supportsOrganization: boolean;
+}
+
+/** The provider and model a chat uses when it names none. */
+export interface ActiveSelection {
+  provider: ProviderId;
+  model: string;
+}
+
+/** Result of `sidekick/listProviders`; also the params of `sidekick/stateChanged`. */
+export interface ProvidersState {
+  providers: ProviderInfo[];
+  active: ActiveSelection | null;
+}
+
+export interface ModelInfo {
+  id: string;
+  /** `owned_by` as the provider reports it. */
+  ownedBy: string | null;
+  /** Unix seconds. */
+  created: number | null;
+}
+
+export interface ConnectParams {
+  provider: ProviderId;
+  /** Trimmed by the server; an empty key is refused. Optional for providers that need none. */
+  apiKey?: string;
+  /** Only for providers whose base URL is editable. `http://` only for loopback hosts. */
+  baseUrl?: string;
+  organization?: string;
+  project?: string;
+}
+
+export interface ConnectResult {
+  provider: ProviderId;
+  connected: boolean;
+  keyHint: string | null;
+  models: ModelInfo[];
+}
+
+export interface ListModelsParams {
+  provider: ProviderId;
+  /** Ask the provider again instead of answering from the cache. */
+  refresh?: boolean;
+}
+
+export interface ListModelsResult {
+  provider: ProviderId;
+  models: ModelInfo[];
+}
+
+export interface SelectModelParams {
+  provider: ProviderId;
+  model: string;
+}
+
+export interface SelectModelResult {
+  active: ActiveSelection;
+}
+
+export interface DisconnectParams {
+  provider: ProviderId;
+}
+
+export interface DisconnectResult {
+  provider: ProviderId;
+  /** False, unless a key from the environment still connects the provider. */
+  connected: boolean;
+}
+
+export type Role = 'system' | 'user' | 'assistant';
+
+export interface ChatMessage {
+  role: Role;
+  content: string;
+}
+
+export interface ChatParams {
+  /** Chosen by the client, unique among its running chats; echoed in every delta and status. */
+  chatId: string;
+  messages: ChatMessage[];
+  /** Defaults to the active selection. */
+  provider?: ProviderId;
+  /** Defaults to the active selection. */
+  model?: string;
+  /** 0–2. */
+  temperature?: number;
+  /** ≥ 1. */
+  maxTokens?: number;
+}
+
+/** A piece of a streamed answer. Concatenated in `seq` order, the texts equal the final text. */
+export interface ChatDeltaParams {
+  chatId: string;
+  /** Starts at 1 and grows by one per delta of this chat. */
+  seq: number;
+  text: string;
+}
+
+export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls' | 'cancelled';
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+}
+
+export interface ChatResult {
+  chatId: string;
+  /** Authoritative: a delta that arrives after this result is already part of it. */
+  text: string;
+  finishReason: FinishReason;
+  /** The model that answered, as the provider named it. */
+  model: string;
+  usage: Usage | null;
+  /** The provider's request id (`x-request-id`), for support tickets. */
+  requestId: string | null;
+}
+
+/** A retry is waiting `delayMs` before attempt `attempt`. */
+export type ChatState = 'retrying';
+
+export interface ChatStatusParams {
+  chatId: string;
+  state: ChatState;
+  /** The attempt that starts after the wait (2 for the first retry). */
+  attempt: number;
+  delayMs: number;
+  kind: GuidanceKind;
+  /** One line for people, e.g. "Rate limited by OpenAI; retrying in 2 s". */
+  message: string;
+}
+
+/** Every failure a user can meet, named once. Pick icons and cards from this, never from text. */
+export const GUIDANCE_KINDS = [
+  'not_connected',
+  'invalid_key',
+  'organization_mismatch',
+  'permission_denied',
+  'region_unsupported',
+  'model_not_found',
+  'rate_limited',
+  'request_too_large',
+  'quota_exceeded',
+  'overloaded',
+  'server_error',
+  'context_length_exceeded',
+  'bad_request',
+  'network',
+  'timeout',
+  'stream_interrupted',
+  'keychain_unavailable',
+] as const;
+
+export type GuidanceKind = (typeof GUIDANCE_KINDS)[number];
+
+/** A button under a guidance: open a URL, or run one of the client's commands. */
+export type GuidanceAction = { title: string; url: string } | { title: string; command: string };
+
+/** `data` of every `-32001` error: what happened and what to do, written for a person. */
+export interface Guidance {
+  kind: GuidanceKind;
+  /** One line; also the JSON-RPC error's `message`. */
+  title: string;
+  /** What happened and what to do, in a sentence or three. */
+  detail: string;
+  actions: GuidanceAction[];
+  httpStatus: number | null;
+  /** The provider's `error.code` (or `error.type` when it has no code). */
+  providerCode: string | null;
+  /** The provider's own message, any key in it masked. */
+  providerMessage: string | null;
+  requestId: string | null;
+  /** How long the provider asked us to wait, when it said. */
+  retryAfterMs: number | null;
+  /** The text streamed before the failure: keep it on screen. */
+  partialText: string | null;
+}
+
+/** Params of `sidekick/secrets/get|store|delete` (server → client). */
+export interface SecretParams {
+  /** e.g. `sidekick:openai@https://api.openai.com/v1`. */
+  key: string;
+  /** Only for `store`. */
+  value?: string;
+}
+
+/** Result of `sidekick/secrets/get`. */
+export interface SecretValue {
+  value: string | null;
+}
+
+/** `initializationOptions` and `workspace/didChangeConfiguration` settings (all optional). */
+export interface ServerSettings {
+  retry?: { maxAttempts?: number; maxWaitMs?: number };
+  requestTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  deltaIntervalMs?: number;
+  clientSecretStorage?: boolean;
+}
+
+/** Commands the server may name in guidance actions. */
+export const GUIDANCE_COMMANDS = [
+  'sidekick.selectYourAI',
+  'sidekick.selectModel',
+  'sidekick.newChat',
+  'sidekick.showLogs',
+] as const;

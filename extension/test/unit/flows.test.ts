@@ -1,0 +1,323 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import * as flows from '../../src/flows';
+import type { ConnectParams, ProvidersState } from '../../src/protocol';
+import { guidance, provider, providersState, rpcError } from './fixtures';
+
+type Step =
+  | { pick: (labels: string[]) => string | undefined }
+  | { input: (o: flows.InputOptions) => string | undefined }
+  | { show: (message: string, buttons: string[]) => string | undefined }
+  | { confirm: boolean };
+
+/** A scripted UI: each prompt takes the next step, which must be of the same kind. */
+class FakeUi implements flows.FlowUi {
+  readonly log: string[] = [];
+  constructor(private readonly steps: Step[]) {}
+  private next<K extends string>(kind: K): Extract<Step, Record<K, unknown>> {
+    const step = this.steps.shift();
+    assert.ok(step && kind in step, `expected a ${kind} step, got ${JSON.stringify(step)} (log: ${this.log.join(' | ')})`);
+    return step as Extract<Step, Record<K, unknown>>;
+  }
+  async pick<T>(items: flows.PickItem<T>[], options: flows.PickOptions): Promise<T | undefined> {
+    this.log.push(`pick ${options.title}`);
+    const label = this.next('pick').pick(items.map((i) => i.label));
+    return items.find((i) => i.label === label)?.value;
+  }
+  async input(options: flows.InputOptions): Promise<string | undefined> {
+    this.log.push(`input ${options.title}`);
+    return this.next('input').input(options);
+  }
+  async progress<T>(title: string, task: () => PromiseLike<T>): Promise<T> {
+    this.log.push(`progress ${title}`);
+    return task();
+  }
+  async confirm(message: string): Promise<boolean> {
+    this.log.push(`confirm ${message}`);
+    return this.next('confirm').confirm;
+  }
+  async show(severity: string, message: string, buttons: string[]): Promise<string | undefined> {
+    this.log.push(`show ${severity} ${message} [${buttons.join(', ')}]`);
+    return this.next('show').show(message, buttons);
+  }
+  done(): void {
+    assert.deepEqual(this.steps, [], 'every scripted step was used');
+  }
+}
+
+class FakeApi implements flows.FlowApi {
+  connects: ConnectParams[] = [];
+  selected: string[] = [];
+  disconnected: string[] = [];
+  connectResults: Array<() => unknown> = [];
+  constructor(public state: ProvidersState = providersState()) {}
+  async listProviders() {
+    return this.state;
+  }
+  async connect(params: ConnectParams) {
+    this.connects.push(params);
+    const next = this.connectResults.shift();
+    const outcome = next ? next() : undefined;
+    if (outcome instanceof Error) throw outcome;
+    return {
+      provider: params.provider,
+      connected: true,
+      keyHint: 'sk-…WXYZ',
+      models: [
+        { id: 'gpt-5', ownedBy: 'system', created: 2 },
+        { id: 'gpt-4o-mini', ownedBy: 'system', created: 1 },
+      ],
+    };
+  }
+  async listModels(params: { provider: string }) {
+    return { provider: params.provider, models: [{ id: 'gpt-5', ownedBy: null, created: null }, { id: 'gpt-4o', ownedBy: null, created: null }] };
+  }
+  async selectModel(params: { provider: string; model: string }) {
+    this.selected.push(`${params.provider}/${params.model}`);
+    return { active: params };
+  }
+  async disconnect(params: { provider: string }) {
+    this.disconnected.push(params.provider);
+    return { provider: params.provider, connected: false };
+  }
+}
+
+const runner = () => {
+  const done: string[] = [];
+  return { done, openUrl: async (u: string) => done.push(`url ${u}`), runCommand: async (c: string) => done.push(`cmd ${c}`) };
+};
+const pickLabel = (needle: string) => ({ pick: (labels: string[]) => labels.find((l) => l.includes(needle)) });
+
+describe('Select Your AI', () => {
+  it('connects a provider: key → organization → connect → model', async () => {
+    const keyPrompts: flows.InputOptions[] = [];
+    const ui = new FakeUi([
+      pickLabel('OpenAI'),
+      { input: (o) => (keyPrompts.push(o), '  sk-test-1234\n') },
+      { input: () => ' org-1 ' },
+      pickLabel('gpt-4o-mini'),
+    ]);
+    const api = new FakeApi();
+    assert.equal(await flows.selectYourAI(ui, api, runner()), 'selected');
+    ui.done();
+    assert.deepEqual(api.connects, [{ provider: 'openai', apiKey: 'sk-test-1234', organization: 'org-1' }]);
+    assert.deepEqual(api.selected, ['openai/gpt-4o-mini']);
+    assert.equal(keyPrompts[0]?.password, true);
+    // The empty key is refused in place, by the InputBox validation.
+    assert.match(keyPrompts[0]?.validate?.('   ') ?? '', /cannot be empty/);
+    assert.match(keyPrompts[0]?.validate?.('sk-a b') ?? '', /space/);
+    assert.equal(keyPrompts[0]?.validate?.(' sk-ok '), undefined);
+    assert.ok(ui.log.includes('progress Connecting to OpenAI…'));
+  });
+
+  it('asks for the base URL of a compatible server, and lets the key be empty', async () => {
+    const ui = new FakeUi([
+      pickLabel('compatible'),
+      { input: (o) => (assert.equal(o.validate?.(''), undefined), '') },
+      { input: (o) => (assert.equal(o.value, 'http://localhost:11434/v1'), 'http://127.0.0.1:1234/v1') },
+      pickLabel('gpt-5'),
+    ]);
+    const api = new FakeApi();
+    assert.equal(await flows.selectYourAI(ui, api, runner()), 'selected');
+    ui.done();
+    assert.deepEqual(api.connects, [{ provider: 'compatible', baseUrl: 'http://127.0.0.1:1234/v1' }]);
+  });
+
+  it('after a refused key shows the guidance and asks for the key again, same provider', async () => {
+    const g = guidance();
+    const ui = new FakeUi([
+      pickLabel('OpenAI'),
+      { input: () => 'sk-wrong' },
+      { input: () => '' },
+      {
+        show: (message, buttons) => {
+          assert.match(message, /OpenAI rejected the API key/);
+          assert.deepEqual(buttons, ['Re-enter key', 'Open API keys page', 'Try Again']);
+          return 'Re-enter key';
+        },
+      },
+      { input: () => 'sk-right' },
+      { input: () => '' },
+      pickLabel('gpt-5'),
+    ]);
+    const api = new FakeApi();
+    api.connectResults.push(() => rpcError(-32001, g.title, g));
+    assert.equal(await flows.selectYourAI(ui, api, runner()), 'selected');
+    ui.done();
+    assert.deepEqual(
+      api.connects.map((c) => c.apiKey),
+      ['sk-wrong', 'sk-right'],
+    );
+    assert.equal(ui.log.filter((l) => l.startsWith('pick Sidekick: Select Your AI')).length, 1, 'no start over');
+  });
+
+  it('opens a URL action and comes back to the key prompt', async () => {
+    const g = guidance();
+    const ui = new FakeUi([
+      pickLabel('OpenAI'),
+      { input: () => 'sk-wrong' },
+      { input: () => '' },
+      { show: () => 'Open API keys page' },
+      { input: () => 'sk-new' },
+      { input: () => '' },
+      { pick: () => undefined },
+    ]);
+    const api = new FakeApi();
+    api.connectResults.push(() => rpcError(-32001, g.title, g));
+    const r = runner();
+    assert.equal(await flows.selectYourAI(ui, api, r), 'connected');
+    ui.done();
+    assert.deepEqual(r.done, ['url https://platform.openai.com/api-keys']);
+  });
+
+  it('an organization mismatch goes back to the organization, keeping the key', async () => {
+    const g = guidance({
+      kind: 'organization_mismatch',
+      title: 'Organization mismatch',
+      actions: [{ title: 'Fix Organization ID', command: 'sidekick.selectYourAI' }],
+    });
+    const ui = new FakeUi([
+      pickLabel('OpenAI'),
+      { input: () => 'sk-key' },
+      { input: () => 'org-bad' },
+      { show: () => 'Fix Organization ID' },
+      { input: (o) => (assert.equal(o.value, 'org-bad'), 'org-good') },
+      pickLabel('gpt-5'),
+    ]);
+    const api = new FakeApi();
+    api.connectResults.push(() => rpcError(-32001, g.title, g));
+    assert.equal(await flows.selectYourAI(ui, api, runner()), 'selected');
+    ui.done();
+    assert.deepEqual(api.connects, [
+      { provider: 'openai', apiKey: 'sk-key', organization: 'org-bad' },
+      { provider: 'openai', apiKey: 'sk-key', organization: 'org-good' },
+    ]);
+  });
+
+  it('Try Again after invalid params (no guidance) retries; dismissing ends the flow', async () => {
+    const ui = new FakeUi([
+      pickLabel('OpenAI'),
+      { input: () => 'sk-1' },
+      { input: () => '' },
+      { show: (m, b) => (assert.match(m, /apiKey is empty/), assert.deepEqual(b, ['Try Again']), 'Try Again') },
+      { input: () => 'sk-2' },
+      { input: () => '' },
+      { show: () => undefined },
+    ]);
+    const api = new FakeApi();
+    api.connectResults.push(
+      () => rpcError(-32602, 'invalid params: apiKey is empty'),
+      () => rpcError(-32602, 'invalid params: apiKey is empty'),
+    );
+    assert.equal(await flows.selectYourAI(ui, api, runner()), 'failed');
+    ui.done();
+  });
+
+  it('runs a non-retry command action and stops', async () => {
+    const g = guidance({ kind: 'network', title: 'Could not reach OpenAI', actions: [{ title: 'Show Logs', command: 'sidekick.showLogs' }] });
+    const ui = new FakeUi([pickLabel('OpenAI'), { input: () => 'sk-1' }, { input: () => '' }, { show: () => 'Show Logs' }]);
+    const api = new FakeApi();
+    api.connectResults.push(() => rpcError(-32001, g.title, g));
+    const r = runner();
+    assert.equal(await flows.selectYourAI(ui, api, r), 'failed');
+    assert.deepEqual(r.done, ['cmd sidekick.showLogs']);
+  });
+
+  it('a connected provider goes straight to its models, current one marked first', async () => {
+    const state = providersState({ active: { provider: 'openai', model: 'gpt-4o' } });
+    state.providers[0] = provider({ connected: true, keyHint: 'sk-…WXYZ', keySource: 'keychain' });
+    let labels: string[] = [];
+    const ui = new FakeUi([
+      { pick: (l) => (assert.match(l[0] ?? '', /OpenAI/), l[0]) },
+      { pick: (l) => ((labels = l), l.find((x) => x === 'gpt-5')) },
+    ]);
+    const api = new FakeApi(state);
+    assert.equal(await flows.selectYourAI(ui, api, runner()), 'selected');
+    ui.done();
+    assert.equal(labels[0], '$(check) gpt-4o');
+    assert.match(labels.at(-1) ?? '', /different API key/);
+    assert.deepEqual(api.selected, ['openai/gpt-5']);
+    assert.equal(api.connects.length, 0);
+  });
+
+  it('a connected provider can take a new key', async () => {
+    const state = providersState();
+    state.providers[0] = provider({ connected: true, keyHint: 'sk-…WXYZ', keySource: 'keychain' });
+    const ui = new FakeUi([
+      pickLabel('OpenAI'),
+      pickLabel('different API key'),
+      { input: () => 'sk-new' },
+      { input: () => '' },
+      pickLabel('gpt-5'),
+    ]);
+    const api = new FakeApi(state);
+    assert.equal(await flows.selectYourAI(ui, api, runner()), 'selected');
+    assert.equal(api.connects[0]?.apiKey, 'sk-new');
+  });
+
+  it('escape at any prompt cancels without connecting', async () => {
+    const ui = new FakeUi([pickLabel('OpenAI'), { input: () => undefined }]);
+    const api = new FakeApi();
+    assert.equal(await flows.selectYourAI(ui, api, runner()), 'cancelled');
+    assert.equal(api.connects.length, 0);
+  });
+
+  it('describes provider state: connected, key hint, key source', () => {
+    const p = provider({ connected: true, keyHint: 'sk-…WXYZ', keySource: 'env' });
+    assert.equal(
+      flows.providerDescription(p, { provider: 'openai', model: 'gpt-5' }),
+      'connected · key sk-…WXYZ · from environment · using gpt-5',
+    );
+    assert.equal(flows.providerDescription(provider(), null), 'not connected');
+  });
+});
+
+describe('Select Model', () => {
+  it('uses the active provider', async () => {
+    const state = providersState({ active: { provider: 'openai', model: 'gpt-5' } });
+    state.providers[0] = provider({ connected: true });
+    const ui = new FakeUi([pickLabel('gpt-4o')]);
+    const api = new FakeApi(state);
+    assert.equal(await flows.selectModel(ui, api, runner()), 'selected');
+    assert.deepEqual(api.selected, ['openai/gpt-4o']);
+  });
+
+  it('shows model_not_found guidance from selectModel', async () => {
+    const state = providersState();
+    state.providers[0] = provider({ connected: true });
+    const g = guidance({ kind: 'model_not_found', title: 'Model not found', actions: [] });
+    const api = new FakeApi(state);
+    api.selectModel = async () => {
+      throw rpcError(-32001, g.title, g);
+    };
+    const ui = new FakeUi([pickLabel('gpt-5'), { show: (m) => (assert.match(m, /Model not found/), undefined) }]);
+    assert.equal(await flows.selectModel(ui, api, runner()), 'failed');
+    ui.done();
+  });
+
+  it('falls back to Select Your AI when nothing is connected', async () => {
+    const ui = new FakeUi([{ pick: () => undefined }]);
+    assert.equal(await flows.selectModel(ui, new FakeApi(), runner()), 'cancelled');
+    assert.deepEqual(ui.log, ['pick Sidekick: Select Your AI']);
+  });
+});
+
+describe('Disconnect', () => {
+  it('confirms and disconnects the connected provider', async () => {
+    const state = providersState();
+    state.providers[0] = provider({ connected: true, keySource: 'keychain' });
+    const ui = new FakeUi([{ confirm: true }]);
+    const api = new FakeApi(state);
+    assert.equal(await flows.disconnect(ui, api, runner()), 'disconnected');
+    assert.deepEqual(api.disconnected, ['openai']);
+  });
+
+  it('does nothing when the user declines or nothing is connected', async () => {
+    const state = providersState();
+    state.providers[0] = provider({ connected: true });
+    const api = new FakeApi(state);
+    assert.equal(await flows.disconnect(new FakeUi([{ confirm: false }]), api, runner()), 'cancelled');
+    assert.equal(await flows.disconnect(new FakeUi([{ show: () => undefined }]), new FakeApi(), runner()), 'nothing');
+    assert.deepEqual(api.disconnected, []);
+  });
+});

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { contentSecurityPolicy, makeNonce, webviewHtml } from '../../src/chat/html';
+import { parseFromWebview } from '../../src/chat/messages';
+import { fenceFor, selectionPrompt } from '../../src/chat/prompt';
+import { initializationOptions, serverSettings } from '../../src/settings';
+
+describe('settings', () => {
+  const values: Record<string, unknown> = {
+    'server.path': '/opt/sidekick-server',
+    'retry.maxAttempts': 5,
+    'retry.maxWaitMs': 1000,
+    requestTimeoutMs: 2000,
+    idleTimeoutMs: 3000,
+    deltaIntervalMs: 10,
+  };
+  it('nests the sidecar settings as the server reads them, without the server path', () => {
+    assert.deepEqual(serverSettings((k) => values[k]), {
+      retry: { maxAttempts: 5, maxWaitMs: 1000 },
+      requestTimeoutMs: 2000,
+      idleTimeoutMs: 3000,
+      deltaIntervalMs: 10,
+    });
+  });
+  it('adds clientSecretStorage to initializationOptions', () => {
+    assert.deepEqual(initializationOptions(() => undefined), { clientSecretStorage: true });
+    assert.equal(initializationOptions((k) => values[k]).clientSecretStorage, true);
+  });
+  it('skips wrong-typed values (the server would warn and use its default anyway)', () => {
+    assert.deepEqual(serverSettings((k) => (k === 'deltaIntervalMs' ? 'fast' : undefined)), {});
+  });
+});
+
+describe('selection prompt', () => {
+  it('fences the selection with file name, lines and language', () => {
+    assert.equal(
+      selectionPrompt({ fileName: 'src/a.ts', languageId: 'typescript', text: 'let a = 1;', startLine: 3, endLine: 3 }),
+      'In `src/a.ts` (line 3, typescript):\n\n```typescript\nlet a = 1;\n```\n\n',
+    );
+  });
+  it('uses a fence longer than any backticks inside', () => {
+    assert.equal(fenceFor('a ``` b'), '````');
+    assert.equal(fenceFor('plain'), '```');
+    assert.match(
+      selectionPrompt({ fileName: 'README.md', languageId: 'markdown', text: '```js\nx\n```\n', startLine: 1, endLine: 3 }),
+      /^In `README.md` \(lines 1–3, markdown\):\n\n````markdown\n```js\nx\n```\n````\n\n$/,
+    );
+  });
+});
+
+describe('webview messages', () => {
+  it('accepts well-formed messages only', () => {
+    assert.deepEqual(parseFromWebview({ type: 'send', text: 'hi' }), { type: 'send', text: 'hi' });
+    assert.deepEqual(parseFromWebview({ type: 'stop', extra: 1 }), { type: 'stop' });
+    assert.deepEqual(parseFromWebview({ type: 'runCommand', command: 'sidekick.newChat' }), {
+      type: 'runCommand',
+      command: 'sidekick.newChat',
+    });
+    assert.equal(parseFromWebview({ type: 'send', text: 3 }), undefined);
+    assert.equal(parseFromWebview({ type: 'eval', code: '1' }), undefined);
+    assert.equal(parseFromWebview('send'), undefined);
+    assert.equal(parseFromWebview(null), undefined);
+  });
+});
+
+describe('webview html', () => {
+  it('has a strict CSP with a nonce and no remote sources', () => {
+    const csp = contentSecurityPolicy('https://file+.vscode-resource.vscode-cdn.net', 'N0NCE');
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /script-src 'nonce-N0NCE'(;|$)/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|\*/);
+    const html = webviewHtml({ cspSource: 'vscode-resource:', nonce: 'N0NCE', scriptUri: 's.js', styleUri: 's.css' });
+    assert.match(html, /<script nonce="N0NCE" src="s.js"><\/script>/);
+    assert.match(html, /http-equiv="Content-Security-Policy"/);
+  });
+  it('makes 32-character alphanumeric nonces', () => {
+    const nonce = makeNonce((n) => Uint8Array.from({ length: n }, (_, i) => i * 7));
+    assert.match(nonce, /^[A-Za-z0-9]{32}$/);
+  });
+});
