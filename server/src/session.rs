@@ -760,6 +760,7 @@ fn header_value(field: &str, raw: Option<&str>) -> Result<Option<String>, Sideki
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

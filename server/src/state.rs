@@ -130,11 +130,13 @@ mod tests {
     fn round_trips() {
         let dir = tempfile::tempdir().unwrap();
         let store = StateStore::at(dir.path());
-        let mut s = StateFile::default();
-        s.active = Some(ActiveSelection {
-            provider: "openai".into(),
-            model: "gpt-4o".into(),
-        });
+        let mut s = StateFile {
+            active: Some(ActiveSelection {
+                provider: "openai".into(),
+                model: "gpt-4o".into(),
+            }),
+            ..Default::default()
+        };
         s.providers.insert(
             "openai".into(),
             ProviderState {
