@@ -220,10 +220,14 @@ fn kind_for(status: u16, p: &ErrorBody, message: Option<&str>) -> GuidanceKind {
     }
     match status {
         401 => {
-            if code == "mismatched_organization"
+            // OpenAI answers a restricted key's missing scope with 401 too; its message
+            // mentions "organization" roles, so scopes are checked before organizations.
+            if msg.contains("missing scopes") || msg.contains("insufficient permissions") {
+                GuidanceKind::PermissionDenied
+            } else if code == "mismatched_organization"
                 || code == "no_organization"
                 || msg.contains("openai-organization")
-                || msg.contains("organization")
+                || msg.contains("member of an organization")
             {
                 GuidanceKind::OrganizationMismatch
             } else {
