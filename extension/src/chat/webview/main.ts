@@ -320,7 +320,8 @@ conversation.addEventListener('click', (e) => {
   if (!target) return;
   const codeButton = target.closest<HTMLElement>('.code-button');
   if (codeButton) {
-    const code = codeButton.closest('.code-block')?.querySelector('code')?.textContent ?? '';
+    // markdown-it keeps the fence's final line break; the code itself ends before it.
+    const code = (codeButton.closest('.code-block')?.querySelector('code')?.textContent ?? '').replace(/\n$/, '');
     if (codeButton.dataset.action === 'copy') {
       post({ type: 'copy', text: code });
       codeButton.textContent = 'Copied';
