@@ -2,6 +2,7 @@
 //! its model list is filtered. Adding Azure OpenAI, OpenRouter or Groq is one new file here.
 
 mod compatible;
+mod demo;
 mod openai;
 
 use crate::protocol::ModelInfo;
@@ -22,7 +23,7 @@ pub trait Provider: Send + Sync {
     fn id(&self) -> &'static str;
     /// Name for people.
     fn name(&self) -> &'static str;
-    fn default_base_url(&self) -> &'static str;
+    fn default_base_url(&self) -> String;
     fn requires_key(&self) -> bool;
     fn base_url_editable(&self) -> bool;
     fn supports_organization(&self) -> bool;
@@ -39,10 +40,15 @@ pub trait Provider: Send + Sync {
 
 static OPENAI: openai::OpenAi = openai::OpenAi;
 static COMPATIBLE: compatible::Compatible = compatible::Compatible;
+static DEMO: demo::Demo = demo::Demo;
 
 /// Every provider, in the order a picker shows them.
-pub fn all() -> [&'static dyn Provider; 2] {
-    [&OPENAI, &COMPATIBLE]
+pub fn all() -> Vec<&'static dyn Provider> {
+    let mut all: Vec<&'static dyn Provider> = vec![&OPENAI, &COMPATIBLE];
+    if demo::Demo::enabled() {
+        all.push(&DEMO);
+    }
+    all
 }
 
 /// The provider with this id.

@@ -160,7 +160,7 @@ impl Session {
     fn default_base_url(&self, p: &dyn Provider) -> String {
         match (&self.openai_base_url, p.id()) {
             (Some(u), "openai") => u.clone(),
-            _ => p.default_base_url().to_string(),
+            _ => p.default_base_url(),
         }
     }
 
@@ -330,7 +330,16 @@ impl Session {
             .map(str::trim)
             .filter(|u| !u.is_empty())
         {
-            Some(u) => normalize_base_url(u).map_err(SidekickError::params)?,
+            Some(u) => {
+                let url = normalize_base_url(u).map_err(SidekickError::params)?;
+                if !provider.base_url_editable() && url != self.default_base_url(provider) {
+                    return Err(SidekickError::params(format!(
+                        "baseUrl: {}'s base URL is fixed; use the OpenAI-compatible provider for another server",
+                        provider.name()
+                    )));
+                }
+                url
+            }
             None => previous
                 .base_url
                 .clone()

@@ -577,3 +577,61 @@ async fn corrupt_state_file_is_reported_and_replaced() {
     assert_eq!(state["active"], Value::Null);
     assert!(home.path().join("state.json.corrupt").exists());
 }
+
+#[tokio::test]
+async fn demo_provider_appears_only_when_asked_for_and_needs_no_key() {
+    let home = tempfile::tempdir().unwrap();
+    let demo = FakeOpenAi::builder()
+        .require_key(false)
+        .start()
+        .await
+        .unwrap();
+    let plain = Sidecar::start(Options::new(home.path())).await;
+    let state = plain
+        .request("sidekick/listProviders", json!({}))
+        .await
+        .unwrap();
+    assert!(
+        state["providers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["id"] != "demo")
+    );
+    plain.shutdown().await;
+
+    let mut opts = Options::new(home.path());
+    opts.env
+        .push(("SIDEKICK_DEMO_BASE_URL".into(), demo.base_url()));
+    let s = Sidecar::start(opts).await;
+    let state = s
+        .request("sidekick/listProviders", json!({}))
+        .await
+        .unwrap();
+    let d = provider(&state, "demo");
+    assert!(d["name"].as_str().unwrap().contains("demo"));
+    assert_eq!(d["baseUrl"], demo.base_url());
+    assert_eq!(d["requiresKey"], false);
+    s.request("sidekick/connect", json!({"provider": "demo"}))
+        .await
+        .unwrap();
+    s.request(
+        "sidekick/selectModel",
+        json!({"provider": "demo", "model": "gpt-4o-mini"}),
+    )
+    .await
+    .unwrap();
+    let r = s
+        .request(
+            "sidekick/chat",
+            json!({"chatId": "d", "messages": [{"role": "user", "content": "hello demo"}]}),
+        )
+        .await
+        .unwrap();
+    assert!(r["text"].as_str().unwrap().contains("hello demo"));
+    let e = s
+        .request("sidekick/connect", json!({"provider": "openai", "apiKey": VALID_KEY, "baseUrl": "https://elsewhere.example/v1"}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, -32602, "a fixed base URL cannot be changed: {e:?}");
+}

@@ -13,9 +13,9 @@ impl Provider for Compatible {
     fn name(&self) -> &'static str {
         "OpenAI-compatible server"
     }
-    fn default_base_url(&self) -> &'static str {
+    fn default_base_url(&self) -> String {
         // Ollama's default; the connect flow asks for the real one.
-        "http://localhost:11434/v1"
+        "http://localhost:11434/v1".into()
     }
     fn requires_key(&self) -> bool {
         false

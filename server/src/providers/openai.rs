@@ -15,8 +15,8 @@ impl Provider for OpenAi {
     fn name(&self) -> &'static str {
         "OpenAI"
     }
-    fn default_base_url(&self) -> &'static str {
-        "https://api.openai.com/v1"
+    fn default_base_url(&self) -> String {
+        "https://api.openai.com/v1".into()
     }
     fn requires_key(&self) -> bool {
         true
