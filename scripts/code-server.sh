@@ -134,6 +134,12 @@ s_vscode_rebuild() { (cd "$vscode" && npm_q rebuild --omit=dev); }
 
 s_asar() { [ -e "$vscode/node_modules.asar" ] || ln -s node_modules "$vscode/node_modules.asar"; }
 
+s_bin_links() {
+  # As the postinstall does: `code` for code-server's terminals, `browser` for $BROWSER.
+  ln -sfn code-linux.sh "$vscode/bin/remote-cli/code-server"
+  ln -sfn browser-linux.sh "$vscode/bin/helpers/browser.sh"
+}
+
 s_extensions() { (cd "$vscode/extensions" && npm_q install --omit=dev --ignore-scripts); }
 
 s_argon2() { (cd "$prefix" && npm_q rebuild argon2); }
@@ -167,6 +173,7 @@ do_install() {
   step ripgrep s_ripgrep
   step vscode-rebuild s_vscode_rebuild
   step asar s_asar
+  step bin-links s_bin_links
   step extensions s_extensions
   step argon2 s_argon2
   s_check
