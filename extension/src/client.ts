@@ -95,6 +95,8 @@ export interface SidekickClientEvents {
   onChatStatus(status: ChatStatusParams): void;
   /** The server (re)started and answered `initialize`: re-fetch what it knows. */
   onRunning(): void;
+  /** The client stopped for good (gave up restarting, or a restart is under way). */
+  onStopped(): void;
 }
 
 export class SidekickClient implements vscode.Disposable {
@@ -204,6 +206,7 @@ export class SidekickClient implements vscode.Disposable {
     this.disposables.push(
       client.onDidChangeState((e) => {
         if (e.newState === State.Running) this.events.onRunning();
+        else if (e.newState === State.Stopped) this.events.onStopped();
       }),
     );
     await client.start();

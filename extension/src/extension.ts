@@ -4,7 +4,6 @@ import * as vscode from 'vscode';
 import { ChatPanel } from './chat/panel';
 import { ServerNotFoundError, SidekickClient } from './client';
 import { registerCommands } from './commands';
-import type { ProvidersState } from './protocol';
 import { StatusItem } from './status';
 
 let client: SidekickClient | undefined;
@@ -13,11 +12,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const log = vscode.window.createOutputChannel('Sidekick', { log: true });
   const status = new StatusItem();
   let lastEditor = vscode.window.activeTextEditor;
-  let providers: ProvidersState | undefined;
-
   const refresh = async () => {
     try {
-      providers = await sidekick.listProviders();
+      const providers = await sidekick.listProviders();
       status.setState(providers);
       panel.setProviders(providers);
     } catch (err) {
@@ -26,13 +23,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   };
   const sidekick = new SidekickClient(context, log, {
     onStateChanged: (state) => {
-      providers = state;
       status.setState(state);
       panel.setProviders(state);
     },
     onChatDelta: (delta) => panel.onDelta(delta),
     onChatStatus: (s) => panel.onStatus(s),
     onRunning: () => void refresh(),
+    onStopped: () => status.setServerDown(true),
   });
   client = sidekick;
   const panel = new ChatPanel(context, {
