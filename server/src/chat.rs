@@ -389,8 +389,14 @@ async fn with_retries(
         turn.params.chat_id.clone(),
         turn.conn.provider.name(),
     );
+    let cancel = turn.cancel.clone();
     let sleeper = move |delay: Duration| {
-        let (client, chat_id, note) = (client.clone(), chat_id.clone(), note.clone());
+        let (client, chat_id, note, cancel) = (
+            client.clone(),
+            chat_id.clone(),
+            note.clone(),
+            cancel.clone(),
+        );
         async move {
             let taken = note.lock().ok().and_then(|mut n| n.take());
             if let Some(n) = taken {
@@ -405,7 +411,12 @@ async fn with_retries(
                     })
                     .await;
             }
-            tokio::time::sleep(delay).await;
+            // A disconnect must not wait out a 20 s rate-limit pause: the next attempt then
+            // sees the cancel and ends at once.
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = cancel.cancelled() => {}
+            }
         }
     };
     let sent = sent_any.clone();

@@ -713,3 +713,34 @@ async fn the_key_never_appears_in_any_output() {
         );
     }
 }
+
+#[tokio::test]
+async fn disconnect_during_a_retry_wait_ends_the_chat_at_once() {
+    let (s, fake, _h) = setup(json!({"retry": {"maxAttempts": 3, "maxWaitMs": 20000}})).await;
+    fake.push(errors::rate_limit_requests(
+        MODEL,
+        RetryHint::RetryAfterSecs(15),
+    ));
+    let (_, rx) = s.start_request("sidekick/chat", ask("waiting", "x"));
+    s.wait_notification(Duration::from_secs(5), |m, p| {
+        m == "sidekick/chatStatus" && p["chatId"] == "waiting"
+    })
+    .await
+    .expect("the retry wait started");
+    let started = Instant::now();
+    s.request("sidekick/disconnect", json!({"provider": "openai"}))
+        .await
+        .unwrap();
+    let r = support::finish(rx).await.unwrap();
+    assert_eq!(r["finishReason"], "cancelled");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "did not wait out the 15 s hint: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        fake.chat_requests().len(),
+        1,
+        "no attempt after the disconnect"
+    );
+}
