@@ -164,22 +164,29 @@ impl Session {
         }
     }
 
-    fn info(&self, inner: &Inner, p: &'static dyn Provider) -> ProviderInfo {
+    /// A provider's saved settings and the base URL it uses now.
+    fn stored(&self, inner: &Inner, p: &dyn Provider) -> (ProviderState, String) {
         let st = inner
             .file
             .providers
             .get(p.id())
             .cloned()
             .unwrap_or_default();
+        let base_url = st
+            .base_url
+            .clone()
+            .unwrap_or_else(|| self.default_base_url(p));
+        (st, base_url)
+    }
+
+    fn info(&self, inner: &Inner, p: &'static dyn Provider) -> ProviderInfo {
+        let (st, base_url) = self.stored(inner, p);
         let env = self.env_keys.get(p.id());
         let connected = env.is_some() || st.connected;
         ProviderInfo {
             id: p.id().into(),
             name: p.name().into(),
-            base_url: st
-                .base_url
-                .clone()
-                .unwrap_or_else(|| self.default_base_url(p)),
+            base_url,
             connected,
             key_hint: env
                 .map(ApiKey::hint)
@@ -315,14 +322,9 @@ impl Session {
 
     pub async fn connect(&self, p: ConnectParams) -> Result<ConnectResult, SidekickError> {
         let provider = self.provider(&p.provider)?;
-        let previous = {
+        let (previous, previous_url) = {
             let inner = self.inner.lock().await;
-            inner
-                .file
-                .providers
-                .get(provider.id())
-                .cloned()
-                .unwrap_or_default()
+            self.stored(&inner, provider)
         };
         let base_url = match p
             .base_url
@@ -340,10 +342,7 @@ impl Session {
                 }
                 url
             }
-            None => previous
-                .base_url
-                .clone()
-                .unwrap_or_else(|| self.default_base_url(provider)),
+            None => previous_url,
         };
         let organization = header_value("organization", p.organization.as_deref())?;
         let project = header_value("project", p.project.as_deref())?;
@@ -471,25 +470,12 @@ impl Session {
     /// The connection a request needs now, reading the key from its store once.
     pub async fn connection(&self, id: &str) -> Result<Connection, SidekickError> {
         let provider = self.provider(id)?;
-        let (st, cached) = {
+        let (st, base_url, cached) = {
             let inner = self.inner.lock().await;
-            let st = inner
-                .file
-                .providers
-                .get(provider.id())
-                .cloned()
-                .unwrap_or_default();
-            let base = st
-                .base_url
-                .clone()
-                .unwrap_or_else(|| self.default_base_url(provider));
-            let cached = inner.keys.get(&account(provider.id(), &base)).cloned();
-            (st, cached)
+            let (st, base_url) = self.stored(&inner, provider);
+            let cached = inner.keys.get(&account(provider.id(), &base_url)).cloned();
+            (st, base_url, cached)
         };
-        let base_url = st
-            .base_url
-            .clone()
-            .unwrap_or_else(|| self.default_base_url(provider));
         let env = self.env_keys.get(provider.id()).cloned();
         if env.is_none() && !st.connected {
             return Err(guidance::not_connected(provider).into());
@@ -611,16 +597,7 @@ impl Session {
         let provider = self.provider(&p.provider)?;
         self.stop_chats(provider.id()).await;
         let mut inner = self.inner.lock().await;
-        let st = inner
-            .file
-            .providers
-            .get(provider.id())
-            .cloned()
-            .unwrap_or_default();
-        let base_url = st
-            .base_url
-            .clone()
-            .unwrap_or_else(|| self.default_base_url(provider));
+        let (st, base_url) = self.stored(&inner, provider);
         let acct = account(provider.id(), &base_url);
         if st.connected
             && let Err(e) = self.delete_key(&acct, st.key_source).await
