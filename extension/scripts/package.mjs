@@ -41,7 +41,6 @@ run(process.execPath, [
   '--out',
   out,
   '--no-dependencies', // everything is bundled by esbuild
-  '--skip-license',
   '--allow-missing-repository',
 ]);
 console.log(`Packaged ${out}`);
