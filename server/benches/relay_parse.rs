@@ -1,0 +1,156 @@
+//! In-process cost of the relay's hot path, per chunk: SSE framing (eventsource-stream, as
+//! async-openai uses it) → `sidekick_server::wire::Chunk` (serde, lenient) → text appended,
+//! against a baseline of `serde_json::from_str::<serde_json::Value>` on the same bytes.
+//!
+//! `cargo bench -p sidekick-server --bench relay_parse`; `scripts/bench.sh` reads the medians
+//! from `target/criterion/*/new/estimates.json`. Figures go to docs/performance.md.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+use std::convert::Infallible;
+use std::hint::black_box;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use fake_openai::SseStep;
+use fake_openai::sse::{self, ChunkMeta};
+use futures_util::Stream;
+use serde_json::Value;
+use sidekick_server::wire::Chunk;
+
+/// Content chunks per answer: the 2,000-token answer.
+const TOKENS: usize = 2000;
+
+/// Word-sized pieces, like the tokens a model streams.
+fn pieces(n: usize) -> Vec<String> {
+    const WORDS: [&str; 12] = [
+        "Hello",
+        "!",
+        " Here",
+        " is",
+        " a",
+        " function",
+        " that",
+        " parses",
+        " the",
+        " input",
+        ".\n",
+        " `code`",
+    ];
+    (0..n).map(|i| WORDS[i % WORDS.len()].to_owned()).collect()
+}
+
+/// The answer as the fake puts it on the wire, one buffer per SSE event (how the fake's
+/// chunked body, and so reqwest's `bytes_stream`, frames it).
+fn answer() -> (Vec<Vec<u8>>, Vec<String>) {
+    let meta = ChunkMeta::new("gpt-4o-mini").with_usage(true);
+    let steps = sse::text_reply_with(&meta, &pieces(TOKENS), "stop", Some((12, TOKENS as u32)));
+    let frames = steps.iter().filter_map(sse::encode).collect();
+    let data = steps
+        .iter()
+        .filter_map(|s| match s {
+            SseStep::Event(json) => Some(json.clone()),
+            _ => None,
+        })
+        .collect();
+    (frames, data)
+}
+
+/// Drives an always-ready stream to its end without a runtime.
+fn for_each<S: Stream>(stream: S, mut f: impl FnMut(S::Item)) {
+    let mut stream = pin!(stream);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        match stream.as_mut().poll_next(&mut cx) {
+            Poll::Ready(Some(item)) => f(item),
+            Poll::Ready(None) => return,
+            Poll::Pending => unreachable!("an iterator stream is always ready"),
+        }
+    }
+}
+
+/// What `chat.rs` does per event: parse the chunk, append choice 0's content.
+fn relay_text(frames: &[Vec<u8>]) -> String {
+    let bytes = futures_util::stream::iter(frames.iter().map(Ok::<_, Infallible>));
+    let mut text = String::new();
+    for_each(eventsource_stream::EventStream::new(bytes), |event| {
+        let event = event.expect("valid SSE");
+        if event.data == "[DONE]" {
+            return;
+        }
+        let chunk: Chunk = serde_json::from_str(&event.data).expect("a chunk");
+        for choice in chunk.choices.iter().filter(|c| c.index == 0) {
+            if let Some(t) = choice.delta.as_ref().and_then(|d| d.content.as_deref()) {
+                text.push_str(t);
+            }
+        }
+    });
+    text
+}
+
+/// Baseline: the same SSE framing, then a generic `Value` parse and lookup.
+fn value_text(frames: &[Vec<u8>]) -> String {
+    let bytes = futures_util::stream::iter(frames.iter().map(Ok::<_, Infallible>));
+    let mut text = String::new();
+    for_each(eventsource_stream::EventStream::new(bytes), |event| {
+        let event = event.expect("valid SSE");
+        if event.data == "[DONE]" {
+            return;
+        }
+        let v: Value = serde_json::from_str(&event.data).expect("JSON");
+        if let Some(t) = v
+            .pointer("/choices/0/delta/content")
+            .and_then(Value::as_str)
+        {
+            text.push_str(t);
+        }
+    });
+    text
+}
+
+fn benches(c: &mut Criterion) {
+    let (frames, data) = answer();
+    let expected: String = pieces(TOKENS).concat();
+    assert_eq!(relay_text(&frames), expected);
+    assert_eq!(value_text(&frames), expected);
+
+    // Elements = SSE events (role, 2,000 content, finish, usage, [DONE]).
+    let events = frames.len() as u64;
+    let mut g = c.benchmark_group("sse_to_text");
+    g.throughput(Throughput::Elements(events));
+    g.bench_function("wire_chunk", |b| b.iter(|| relay_text(black_box(&frames))));
+    g.bench_function("serde_value_baseline", |b| {
+        b.iter(|| value_text(black_box(&frames)))
+    });
+    g.finish();
+
+    let chunks = data.len() as u64;
+    let mut g = c.benchmark_group("chunk_parse");
+    g.throughput(Throughput::Elements(chunks));
+    g.bench_function("wire_chunk", |b| {
+        b.iter(|| {
+            for d in black_box(&data) {
+                black_box(serde_json::from_str::<Chunk>(d).expect("a chunk"));
+            }
+        })
+    });
+    g.bench_function("serde_value_baseline", |b| {
+        b.iter(|| {
+            for d in black_box(&data) {
+                black_box(serde_json::from_str::<Value>(d).expect("JSON"));
+            }
+        })
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = group;
+    // Short and steady on a noisy 2-core machine; medians come from estimates.json.
+    config = Criterion::default()
+        .sample_size(30)
+        .warm_up_time(std::time::Duration::from_secs(1))
+        .measurement_time(std::time::Duration::from_secs(3));
+    targets = benches
+}
+criterion_main!(group);

@@ -1,0 +1,832 @@
+//! Whole-process figures of the release `sidekick-server`, driven over stdio as an editor
+//! would, against the fake OpenAI server running inside this process (its stream records
+//! carry `Instant`s on this process's clock):
+//!
+//! 1. relay overhead: time to first and last token through the sidecar vs a direct read of
+//!    the same stream (reqwest + the same chunk type), burst and 100 tokens/s, interleaved;
+//! 3. footprint: spawn → `initialize` reply, VmRSS idle and under 100 concurrent streams,
+//!    binary size;
+//! 4. throughput: chunks/s relayed from a pre-built byte script, and deltas/s per chat;
+//! 5. cancel latency: `$/cancelRequest` → the fake sees the upstream connection close.
+//!
+//! Figures are printed and written as JSON (`--out`, default
+//! `target/bench-results/whole_process.json`); nothing here asserts a time.
+//!
+//! `cargo build --release -p sidekick-server && cargo bench -p sidekick-server --bench whole_process`
+//! (`-- --quick` for fewer repetitions; `SIDEKICK_SERVER_BIN` picks another binary).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use fake_openai::sse::{self, ChunkMeta};
+use fake_openai::{FakeHandle, FakeOpenAi, Reply, SseStep};
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use sidekick_server::wire::Chunk;
+
+const MODEL: &str = "gpt-4o-mini";
+/// 100 tokens a second.
+const PACE: Duration = Duration::from_millis(10);
+
+// ---------------------------------------------------------------------------------------
+// Statistics
+
+fn median(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    let n = s.len();
+    if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        (s[n / 2 - 1] + s[n / 2]) / 2.0
+    }
+}
+
+fn quantile(v: &[f64], q: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    s[((s.len() - 1) as f64 * q).round() as usize]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// `{median, p10, p90, n}` of a sample, in its own unit.
+fn stats(v: &[f64]) -> Value {
+    json!({ "median": median(v), "p10": quantile(v, 0.1), "p90": quantile(v, 0.9), "n": v.len() })
+}
+
+// ---------------------------------------------------------------------------------------
+// The sidecar over stdio
+
+fn sidecar_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("SIDEKICK_SERVER_BIN") {
+        return PathBuf::from(p);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    target.join("release").join("sidekick-server")
+}
+
+struct Msg {
+    at: Instant,
+    value: Value,
+}
+
+/// One sidecar process and a blocking reader thread that stamps each message on arrival.
+struct Sidecar {
+    child: Child,
+    stdin: ChildStdin,
+    rx: mpsc::Receiver<Msg>,
+    next_id: i64,
+    /// Notifications that arrived while waiting for something else.
+    backlog: Vec<Msg>,
+}
+
+fn write_frame(w: &mut impl Write, v: &Value) {
+    let body = serde_json::to_vec(v).expect("json");
+    let mut frame = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+    frame.extend_from_slice(&body);
+    w.write_all(&frame).expect("write to sidecar");
+    w.flush().expect("flush");
+}
+
+fn read_frame(r: &mut impl BufRead) -> Option<Vec<u8>> {
+    let mut len = None;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if r.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = l.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            len = value.trim().parse::<usize>().ok();
+        }
+    }
+    let mut body = vec![0; len?];
+    r.read_exact(&mut body).ok()?;
+    Some(body)
+}
+
+struct Env {
+    home: tempfile::TempDir,
+    service: String,
+    demo_url: Option<String>,
+}
+
+fn sidecar_command(env: &Env) -> Command {
+    let mut cmd = Command::new(sidecar_bin());
+    cmd.env("SIDEKICK_HOME", env.home.path())
+        .env("SIDEKICK_KEYRING_SERVICE", &env.service)
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("SIDEKICK_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    match &env.demo_url {
+        Some(u) => cmd.env("SIDEKICK_DEMO_BASE_URL", u),
+        None => cmd.env_remove("SIDEKICK_DEMO_BASE_URL"),
+    };
+    cmd
+}
+
+impl Sidecar {
+    fn spawn(env: &Env) -> Sidecar {
+        let mut child = sidecar_command(env).spawn().unwrap_or_else(|e| {
+            panic!(
+                "cannot start {}: {e}; run `cargo build --release -p sidekick-server` first",
+                sidecar_bin().display()
+            )
+        });
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut r = BufReader::with_capacity(1 << 16, stdout);
+            while let Some(body) = read_frame(&mut r) {
+                let value: Value = serde_json::from_slice(&body).expect("JSON from sidecar");
+                if tx
+                    .send(Msg {
+                        at: Instant::now(),
+                        value,
+                    })
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        });
+        Sidecar {
+            child,
+            stdin,
+            rx,
+            next_id: 1,
+            backlog: Vec::new(),
+        }
+    }
+
+    fn start(env: &Env) -> Sidecar {
+        let mut s = Sidecar::spawn(env);
+        s.call(
+            "initialize",
+            json!({ "capabilities": {}, "initializationOptions": {} }),
+        );
+        s.notify("initialized", json!({}));
+        s
+    }
+
+    fn send_request(&mut self, method: &str, params: Value) -> (i64, Instant) {
+        let id = self.next_id;
+        self.next_id += 1;
+        let msg = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
+        let at = Instant::now();
+        write_frame(&mut self.stdin, &msg);
+        (id, at)
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        write_frame(
+            &mut self.stdin,
+            &json!({ "jsonrpc": "2.0", "method": method, "params": params }),
+        );
+    }
+
+    fn cancel(&mut self, id: i64) -> Instant {
+        let at = Instant::now();
+        self.notify("$/cancelRequest", json!({ "id": id }));
+        at
+    }
+
+    fn recv(&mut self, timeout: Duration) -> Option<Msg> {
+        self.rx.recv_timeout(timeout).ok()
+    }
+
+    /// Waits for the response to `id`, keeping notifications in the backlog.
+    fn wait_response(&mut self, id: i64) -> Msg {
+        loop {
+            let m = self
+                .recv(Duration::from_secs(120))
+                .expect("the sidecar answered in time");
+            if m.value.get("id").and_then(Value::as_i64) == Some(id)
+                && m.value.get("method").is_none()
+            {
+                return m;
+            }
+            self.backlog.push(m);
+        }
+    }
+
+    fn call(&mut self, method: &str, params: Value) -> Value {
+        let (id, _) = self.send_request(method, params);
+        let m = self.wait_response(id);
+        if let Some(e) = m.value.get("error") {
+            panic!("{method} failed: {e}");
+        }
+        m.value["result"].clone()
+    }
+
+    fn connect_demo(&mut self) {
+        self.call("sidekick/connect", json!({ "provider": "demo" }));
+        self.call(
+            "sidekick/selectModel",
+            json!({ "provider": "demo", "model": MODEL }),
+        );
+        self.backlog.clear();
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Sidecar {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn chat_params(chat_id: &str) -> Value {
+    json!({ "chatId": chat_id, "messages": [{ "role": "user", "content": "Write a function." }] })
+}
+
+fn is_delta_of(m: &Value, chat_id: &str) -> bool {
+    m.get("method").and_then(Value::as_str) == Some("sidekick/chatDelta")
+        && m["params"]["chatId"].as_str() == Some(chat_id)
+}
+
+/// One chat through the sidecar, timed from the moment its request was written.
+struct ChatRun {
+    ttft: Duration,
+    ttlt: Duration,
+    deltas: usize,
+    first_delta: Instant,
+    last_delta: Instant,
+    text_len: usize,
+}
+
+fn sidecar_chat(s: &mut Sidecar, chat_id: &str) -> ChatRun {
+    let (id, sent) = s.send_request("sidekick/chat", chat_params(chat_id));
+    let mut first = None;
+    let mut last = sent;
+    let mut deltas = 0;
+    let mut note = |m: &Msg| {
+        if is_delta_of(&m.value, chat_id) {
+            deltas += 1;
+            first.get_or_insert(m.at);
+            last = last.max(m.at);
+        }
+    };
+    let result = loop {
+        let m = s.recv(Duration::from_secs(120)).expect("chat answered");
+        if m.value.get("id").and_then(Value::as_i64) == Some(id) && m.value.get("method").is_none()
+        {
+            break m;
+        }
+        note(&m);
+    };
+    // Deltas may trail the result (tower-lsp does not order them); collect the stragglers.
+    while let Some(m) = s.recv(Duration::from_millis(5)) {
+        note(&m);
+    }
+    let text_len = result.value["result"]["text"]
+        .as_str()
+        .unwrap_or_else(|| panic!("chat failed: {}", result.value))
+        .len();
+    let first = first.expect("at least one delta");
+    ChatRun {
+        ttft: first - sent,
+        ttlt: result.at - sent,
+        deltas,
+        first_delta: first,
+        last_delta: last,
+        text_len,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The upstream: scripts for the in-process fake, and the direct read (the baseline)
+
+fn pieces(n: usize) -> Vec<String> {
+    const WORDS: [&str; 12] = [
+        "Hello",
+        "!",
+        " Here",
+        " is",
+        " a",
+        " function",
+        " that",
+        " parses",
+        " the",
+        " input",
+        ".\n",
+        " `code`",
+    ];
+    (0..n).map(|i| WORDS[i % WORDS.len()].to_owned()).collect()
+}
+
+fn answer_steps(tokens: usize, pace: Duration) -> Vec<SseStep> {
+    let meta = ChunkMeta::new(MODEL).with_usage(true);
+    let steps = sse::text_reply_with(&meta, &pieces(tokens), "stop", Some((12, tokens as u32)));
+    if pace.is_zero() {
+        steps
+    } else {
+        sse::paced(steps, pace)
+    }
+}
+
+/// The same answer as pre-built bytes in 64 KiB writes: the fake only copies memory.
+fn raw_steps(tokens: usize) -> Vec<SseStep> {
+    let bytes = sse::wire_bytes(&answer_steps(tokens, Duration::ZERO));
+    bytes
+        .chunks(64 * 1024)
+        .map(|c| SseStep::Raw(c.to_vec()))
+        .collect()
+}
+
+struct DirectRun {
+    ttft: Duration,
+    ttlt: Duration,
+    chunks: usize,
+}
+
+/// What any client must do at least: POST, read the body, split SSE events, parse each
+/// chunk with the sidecar's own lenient type. No JSON-RPC hop.
+async fn direct_read(http: &reqwest::Client, base_url: &str) -> DirectRun {
+    let body = json!({
+        "model": MODEL,
+        "messages": [{ "role": "user", "content": "Write a function." }],
+        "stream": true,
+        "stream_options": { "include_usage": true },
+    });
+    let sent = Instant::now();
+    let resp = http
+        .post(format!("{base_url}/chat/completions"))
+        .json(&body)
+        .send()
+        .await
+        .expect("fake answers");
+    assert!(resp.status().is_success());
+    let mut stream = resp.bytes_stream();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut first = None;
+    let mut chunks = 0;
+    let mut done = None;
+    'read: while let Some(bytes) = stream.next().await {
+        buf.extend_from_slice(&bytes.expect("body"));
+        let mut start = 0;
+        while let Some(pos) = buf[start..].windows(2).position(|w| w == b"\n\n") {
+            let event = &buf[start..start + pos];
+            start += pos + 2;
+            let Some(data) = event.strip_prefix(b"data: ") else {
+                continue;
+            };
+            if data == b"[DONE]" {
+                done = Some(Instant::now());
+                break 'read;
+            }
+            let chunk: Chunk = serde_json::from_slice(data).expect("a chunk");
+            chunks += 1;
+            let has_text = chunk.choices.iter().any(|c| {
+                c.delta
+                    .as_ref()
+                    .and_then(|d| d.content.as_deref())
+                    .is_some_and(|t| !t.is_empty())
+            });
+            if has_text && first.is_none() {
+                first = Some(Instant::now());
+            }
+        }
+        buf.drain(..start);
+    }
+    let done = done.expect("[DONE]");
+    // Untimed: read the chunked body's end so the pooled connection is reused, the best case.
+    while stream.next().await.is_some() {}
+    DirectRun {
+        ttft: first.expect("a token") - sent,
+        ttlt: done - sent,
+        chunks,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Measurements
+
+struct Bench {
+    rt: tokio::runtime::Runtime,
+    fake: FakeHandle,
+    http: reqwest::Client,
+    quick: bool,
+}
+
+impl Bench {
+    fn env(&self) -> Env {
+        Env {
+            home: tempfile::tempdir().expect("temp dir"),
+            service: format!("sidekick-bench-{}", std::process::id()),
+            demo_url: Some(self.fake.base_url()),
+        }
+    }
+
+    fn reps(&self, full: usize) -> usize {
+        if self.quick { (full / 4).max(3) } else { full }
+    }
+
+    fn direct(&self) -> DirectRun {
+        self.rt
+            .block_on(direct_read(&self.http, &self.fake.base_url()))
+    }
+
+    /// 1. TTFT/TTLT through the sidecar vs direct, interleaved run by run.
+    fn relay(
+        &self,
+        s: &mut Sidecar,
+        label: &str,
+        tokens: usize,
+        pace: Duration,
+        reps: usize,
+    ) -> Value {
+        let steps = answer_steps(tokens, pace);
+        let expected_len: usize = pieces(tokens).concat().len();
+        // Warm both paths (connection pools, page cache, allocator).
+        for i in 0..2 {
+            self.fake.push(Reply::Sse(steps.clone()));
+            self.direct();
+            self.fake.push(Reply::Sse(steps.clone()));
+            sidecar_chat(s, &format!("warm-{label}-{i}"));
+        }
+        let (mut d_ttft, mut d_ttlt, mut s_ttft, mut s_ttlt, mut rates) =
+            (vec![], vec![], vec![], vec![], vec![]);
+        for i in 0..reps {
+            self.fake.push(Reply::Sse(steps.clone()));
+            let d = self.direct();
+            assert_eq!(d.chunks, tokens + 3);
+            self.fake.push(Reply::Sse(steps.clone()));
+            let c = sidecar_chat(s, &format!("{label}-{i}"));
+            assert_eq!(c.text_len, expected_len);
+            d_ttft.push(ms(d.ttft));
+            d_ttlt.push(ms(d.ttlt));
+            s_ttft.push(ms(c.ttft));
+            s_ttlt.push(ms(c.ttlt));
+            let span = (c.last_delta - c.first_delta).as_secs_f64();
+            if span > 0.5 {
+                rates.push((c.deltas - 1) as f64 / span);
+            }
+        }
+        let out = json!({
+            "tokens": tokens, "pace_ms": ms(pace), "reps": reps,
+            "direct_ttft_ms": stats(&d_ttft), "sidecar_ttft_ms": stats(&s_ttft),
+            "direct_ttlt_ms": stats(&d_ttlt), "sidecar_ttlt_ms": stats(&s_ttlt),
+            "ttft_ratio": median(&s_ttft) / median(&d_ttft),
+            "ttlt_ratio": median(&s_ttlt) / median(&d_ttlt),
+            "ttft_added_ms": median(&s_ttft) - median(&d_ttft),
+            "ttlt_added_ms": median(&s_ttlt) - median(&d_ttlt),
+            "deltas_per_s": stats(&rates),
+        });
+        println!(
+            "relay {label:>6} ({tokens} tokens): TTFT {:.3} ms vs direct {:.3} ms (×{:.3}, +{:.3} ms); TTLT {:.2} ms vs {:.2} ms (×{:.3})",
+            median(&s_ttft),
+            median(&d_ttft),
+            median(&s_ttft) / median(&d_ttft),
+            median(&s_ttft) - median(&d_ttft),
+            median(&s_ttlt),
+            median(&d_ttlt),
+            median(&s_ttlt) / median(&d_ttlt),
+        );
+        out
+    }
+
+    /// 4. Chunks/s when the fake only copies pre-built bytes; deltas per second per chat.
+    fn throughput(&self, s: &mut Sidecar, tokens: usize, reps: usize) -> Value {
+        let steps = raw_steps(tokens);
+        let chunks = tokens + 3; // role, content…, finish, usage
+        self.fake.push(Reply::Sse(steps.clone()));
+        sidecar_chat(s, "tp-warm");
+        let (mut direct, mut relayed, mut delta_rate) = (vec![], vec![], vec![]);
+        for i in 0..reps {
+            self.fake.push(Reply::Sse(steps.clone()));
+            let d = self.direct();
+            direct.push(chunks as f64 / d.ttlt.as_secs_f64());
+            self.fake.push(Reply::Sse(steps.clone()));
+            let c = sidecar_chat(s, &format!("tp-{i}"));
+            relayed.push(chunks as f64 / c.ttlt.as_secs_f64());
+            delta_rate.push(c.deltas as f64 / c.ttlt.as_secs_f64());
+        }
+        println!(
+            "throughput ({tokens} chunks): sidecar {:.0} chunks/s, direct read {:.0} chunks/s; {:.1} deltas/s",
+            median(&relayed),
+            median(&direct),
+            median(&delta_rate)
+        );
+        json!({
+            "chunks": chunks, "reps": reps,
+            "sidecar_chunks_per_s": stats(&relayed),
+            "direct_chunks_per_s": stats(&direct),
+            "ratio": median(&relayed) / median(&direct),
+            "deltas_per_s": stats(&delta_rate),
+        })
+    }
+
+    /// 5. `$/cancelRequest` written → the fake's stream guard dropped (connection closed).
+    fn cancel(&self, s: &mut Sidecar, label: &str, steps: &[SseStep], reps: usize) -> Value {
+        let (mut close, mut answer) = (vec![], vec![]);
+        for i in 0..reps + 1 {
+            let chat_id = format!("cancel-{label}-{i}");
+            let index = self.fake.streams().len();
+            self.fake.push(Reply::Sse(steps.to_vec()));
+            let (id, _) = s.send_request("sidekick/chat", chat_params(&chat_id));
+            // Cancel mid-stream: after the first delta.
+            loop {
+                let m = s.recv(Duration::from_secs(30)).expect("a delta");
+                if is_delta_of(&m.value, &chat_id) {
+                    break;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(25));
+            let t0 = s.cancel(id);
+            let closed = self
+                .rt
+                .block_on(self.fake.wait_stream_closed(index, Duration::from_secs(10)))
+                .expect("upstream closed after cancel");
+            let resp = s.wait_response(id);
+            assert_eq!(resp.value["error"]["code"], -32800, "{}", resp.value);
+            s.backlog.clear();
+            if i > 0 {
+                close.push(ms(closed.saturating_duration_since(t0)));
+                answer.push(ms(resp.at - t0));
+            }
+        }
+        println!(
+            "cancel {label:>7}: upstream closed {:.3} ms after $/cancelRequest (p90 {:.3}); -32800 after {:.3} ms",
+            median(&close),
+            quantile(&close, 0.9),
+            median(&answer)
+        );
+        json!({ "reps": reps, "closed_ms": stats(&close), "response_ms": stats(&answer) })
+    }
+
+    /// 3. Spawn → `initialize` reply; the floor is spawn → exit of `--version`.
+    fn cold_start(&self, reps: usize) -> Value {
+        let env = Env {
+            demo_url: None,
+            ..self.env()
+        };
+        let init = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize",
+                           "params": { "capabilities": {} } });
+        let (mut start, mut floor) = (vec![], vec![]);
+        for i in 0..reps + 2 {
+            let t0 = Instant::now();
+            let mut child = sidecar_command(&env).spawn().expect("spawn");
+            let mut stdin = child.stdin.take().expect("stdin");
+            write_frame(&mut stdin, &init);
+            let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+            let reply = read_frame(&mut out).expect("initialize reply");
+            let elapsed = t0.elapsed();
+            assert!(serde_json::from_slice::<Value>(&reply).expect("json")["result"].is_object());
+            let _ = child.kill();
+            let _ = child.wait();
+
+            let t0 = Instant::now();
+            let status = Command::new(sidecar_bin())
+                .arg("--version")
+                .stdout(Stdio::null())
+                .status()
+                .expect("--version");
+            let version = t0.elapsed();
+            assert!(status.success());
+            if i >= 2 {
+                start.push(ms(elapsed));
+                floor.push(ms(version));
+            }
+        }
+        println!(
+            "cold start: spawn → initialize reply {:.2} ms (spawn → exit of --version {:.2} ms)",
+            median(&start),
+            median(&floor)
+        );
+        json!({ "reps": reps, "initialize_ms": stats(&start), "version_exit_ms": stats(&floor),
+                "added_ms": median(&start) - median(&floor) })
+    }
+
+    fn idle_rss(&self) -> Value {
+        let env = Env {
+            demo_url: None,
+            ..self.env()
+        };
+        let s = Sidecar::start(&env);
+        std::thread::sleep(Duration::from_secs(1));
+        let (rss, hwm, threads) = proc_status(s.pid());
+        println!(
+            "idle: VmRSS {:.2} MiB (peak {:.2} MiB), {threads} threads",
+            rss, hwm
+        );
+        json!({ "vmrss_mib": rss, "vmhwm_mib": hwm, "threads": threads })
+    }
+
+    /// 100 chats streaming at 100 tokens/s at once; RSS sampled while they run.
+    fn concurrent_rss(&self, chats: usize) -> Value {
+        let env = self.env();
+        let mut s = Sidecar::start(&env);
+        s.connect_demo();
+        let (base_rss, _, _) = proc_status(s.pid());
+        let steps = answer_steps(3000, PACE);
+        let first_stream = self.fake.streams().len();
+        let mut ids = HashMap::new();
+        for i in 0..chats {
+            self.fake.push(Reply::Sse(steps.clone()));
+            let chat_id = format!("many-{i}");
+            let (id, _) = s.send_request("sidekick/chat", chat_params(&chat_id));
+            ids.insert(chat_id, id);
+        }
+        // Every chat streaming: each has delivered at least one delta.
+        let mut started = std::collections::HashSet::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while started.len() < chats && Instant::now() < deadline {
+            if let Some(m) = s.recv(Duration::from_secs(1))
+                && m.value.get("method").and_then(Value::as_str) == Some("sidekick/chatDelta")
+            {
+                started.insert(
+                    m.value["params"]["chatId"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_owned(),
+                );
+            }
+        }
+        assert_eq!(started.len(), chats, "every chat streams");
+        let mut samples = vec![];
+        let mut deltas = 0usize;
+        let sample_until = Instant::now() + Duration::from_secs(3);
+        let t_sample = Instant::now();
+        let mut next = Instant::now();
+        while Instant::now() < sample_until {
+            if Instant::now() >= next {
+                samples.push(proc_status(s.pid()).0);
+                next += Duration::from_millis(250);
+            }
+            if let Some(m) = s.recv(Duration::from_millis(10))
+                && m.value.get("method").and_then(Value::as_str) == Some("sidekick/chatDelta")
+            {
+                deltas += 1;
+            }
+        }
+        let window = t_sample.elapsed().as_secs_f64();
+        let (_, hwm, threads) = proc_status(s.pid());
+        let live = self.fake.streams()[first_stream..]
+            .iter()
+            .filter(|r| r.closed_at.is_none())
+            .count();
+        // Cancel them all; every upstream connection must close.
+        let t0 = Instant::now();
+        let all: Vec<i64> = ids.values().copied().collect();
+        for id in &all {
+            s.cancel(*id);
+        }
+        for i in 0..chats {
+            self.rt
+                .block_on(
+                    self.fake
+                        .wait_stream_closed(first_stream + i, Duration::from_secs(10)),
+                )
+                .expect("closed");
+        }
+        let all_closed = t0.elapsed();
+        let rss_max = samples.iter().copied().fold(0.0, f64::max);
+        println!(
+            "{chats} concurrent streams: VmRSS median {:.2} MiB, max {:.2} MiB (peak {:.2}; {:.2} MiB connected and idle), {threads} threads; {:.1} deltas/s per chat; all {chats} upstreams closed {:.1} ms after the cancels",
+            median(&samples),
+            rss_max,
+            hwm,
+            base_rss,
+            deltas as f64 / window / chats as f64,
+            ms(all_closed)
+        );
+        json!({
+            "chats": chats, "live_streams": live,
+            "vmrss_mib": stats(&samples), "vmrss_max_mib": rss_max, "vmhwm_mib": hwm,
+            "connected_idle_mib": base_rss, "threads": threads,
+            "deltas_per_s_per_chat": deltas as f64 / window / chats as f64,
+            "all_closed_after_cancel_ms": ms(all_closed),
+        })
+    }
+}
+
+/// (VmRSS MiB, VmHWM MiB, threads) from /proc/PID/status.
+fn proc_status(pid: u32) -> (f64, f64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| -> f64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    (
+        field("VmRSS:") / 1024.0,
+        field("VmHWM:") / 1024.0,
+        field("Threads:") as u64,
+    )
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let out = args
+        .iter()
+        .position(|a| a == "--out")
+        .and_then(|i| args.get(i + 1))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-results/whole_process.json")
+        });
+    let bin = sidecar_bin();
+    let size = std::fs::metadata(&bin)
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; run `cargo build --release -p sidekick-server` first",
+                bin.display()
+            )
+        })
+        .len();
+    println!(
+        "sidekick-server: {} ({:.2} MB)",
+        bin.display(),
+        size as f64 / 1e6
+    );
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let fake = rt
+        .block_on(FakeOpenAi::builder().require_key(false).start())
+        .expect("fake starts");
+    let bench = Bench {
+        http: reqwest::Client::new(),
+        fake,
+        rt,
+        quick,
+    };
+
+    let footprint_start = bench.cold_start(bench.reps(60));
+    let idle = bench.idle_rss();
+
+    let env = bench.env();
+    let mut s = Sidecar::start(&env);
+    s.connect_demo();
+    let relay_burst = bench.relay(&mut s, "burst", 2000, Duration::ZERO, bench.reps(40));
+    let relay_paced = bench.relay(&mut s, "paced", 300, PACE, bench.reps(12));
+    let throughput = bench.throughput(&mut s, 200_000, bench.reps(8));
+    let cancel_paced = bench.cancel(&mut s, "paced", &answer_steps(2000, PACE), bench.reps(30));
+    let mut stalled = answer_steps(2, Duration::ZERO);
+    stalled.truncate(3); // role and two content chunks …
+    stalled.push(SseStep::Stall); // … then silence
+    let cancel_stalled = bench.cancel(&mut s, "stalled", &stalled, bench.reps(30));
+    drop(s);
+    let many = bench.concurrent_rss(100);
+
+    let report = json!({
+        "binary": { "path": bin.display().to_string(), "bytes": size },
+        "cold_start": footprint_start,
+        "idle": idle,
+        "concurrent": many,
+        "relay_burst": relay_burst,
+        "relay_paced": relay_paced,
+        "throughput": throughput,
+        "cancel_paced": cancel_paced,
+        "cancel_stalled": cancel_stalled,
+        "quick": quick,
+    });
+    if let Some(dir) = out.parent() {
+        std::fs::create_dir_all(dir).expect("results dir");
+    }
+    std::fs::write(&out, serde_json::to_string_pretty(&report).expect("json")).expect("write");
+    println!("wrote {}", out.display());
+}
