@@ -15,6 +15,7 @@ pub mod server;
 pub mod session;
 pub mod settings;
 pub mod state;
+pub mod transport;
 pub mod wire;
 
 /// Far above tower-lsp's default of 4: at 4, a `$/cancelRequest` waits behind four running
@@ -25,9 +26,16 @@ pub const CONCURRENCY: usize = 256;
 pub async fn serve_stdio() -> anyhow::Result<()> {
     let http = http::shared_client()?;
     let (service, socket) = server::service(http);
-    tower_lsp_server::Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
+    let (guarded, input) = tokio::io::duplex(1 << 16);
+    tokio::spawn(async move {
+        if let Err(e) = transport::pump(tokio::io::stdin(), guarded).await {
+            tracing::error!("reading stdin: {e}");
+        }
+    });
+    tower_lsp_server::Server::new(input, tokio::io::stdout(), socket)
         .concurrency_level(CONCURRENCY)
         .serve(service)
         .await;
+    tracing::info!("session over");
     Ok(())
 }

@@ -32,8 +32,17 @@ fn main() -> anyhow::Result<()> {
         )
         .init();
     tracing::info!("sidekick-server {} starting", env!("CARGO_PKG_VERSION"));
-    tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?
-        .block_on(sidekick_server::serve_stdio())
+        .build()?;
+    let served = runtime.block_on(sidekick_server::serve_stdio());
+    // Dropping the runtime would wait for the stdin reader, which may sit in a blocking read
+    // for ever: the session is over, so is the process.
+    match served {
+        Ok(()) => std::process::exit(0),
+        Err(e) => {
+            tracing::error!("{e:#}");
+            std::process::exit(1)
+        }
+    }
 }

@@ -54,6 +54,21 @@ impl Backend {
         run.await.map_err(Into::into)
     }
 
+    /// Answers a message the transport could not pass on (see `transport.rs`).
+    async fn invalid_message(&self, params: Value) -> Result<Value> {
+        let code = params["code"].as_i64().unwrap_or(-32700);
+        let message = params["message"]
+            .as_str()
+            .unwrap_or("Parse error")
+            .to_string();
+        tracing::warn!("refused a malformed message: {message}");
+        Err(tower_lsp_server::jsonrpc::Error {
+            code: tower_lsp_server::jsonrpc::ErrorCode::from(code),
+            message: message.into(),
+            data: None,
+        })
+    }
+
     async fn chat(&self, params: Value) -> Result<ChatResult> {
         let run = async {
             let params = parse_params(params)?;
@@ -123,5 +138,6 @@ pub fn service(http: reqwest::Client) -> (LspService<Backend>, tower_lsp_server:
         .custom_method(method::SELECT_MODEL, Backend::select_model)
         .custom_method(method::DISCONNECT, Backend::disconnect)
         .custom_method(method::CHAT, Backend::chat)
+        .custom_method(crate::transport::INVALID_MESSAGE, Backend::invalid_message)
         .finish()
 }

@@ -635,3 +635,55 @@ async fn demo_provider_appears_only_when_asked_for_and_needs_no_key() {
         .unwrap_err();
     assert_eq!(e.code, -32602, "a fixed base URL cannot be changed: {e:?}");
 }
+
+#[tokio::test]
+async fn malformed_frames_are_answered_and_the_server_lives_on() {
+    let home = tempfile::tempdir().unwrap();
+    let mut s = Sidecar::start(Options::new(home.path())).await;
+    let frame = |body: &str| format!("Content-Length: {}\r\n\r\n{}", body.len(), body).into_bytes();
+    s.send_raw(&frame("{not json"));
+    let shapeless = s.expect_response(9001);
+    s.send_raw(&frame(r#"{"jsonrpc":"2.0","id":9001,"method":7}"#));
+    s.send_raw(&frame(r#"{"jsonrpc":"2.0","id":9002,"method":"sidekick/chat","params":{"chatId":"x","messages":[{"role":"user","content":"\ud800"}]}}"#));
+    s.send_raw(b"Content-Length: many\r\n\r\n");
+    let nonsense = s.expect_response(9003);
+    s.send_raw(&frame(
+        r#"{"jsonrpc":"2.0","id":9003,"method":"sidekick/connect","params":"nonsense"}"#,
+    ));
+
+    let e = support::finish(shapeless).await.unwrap_err();
+    assert_eq!(
+        e.code, -32600,
+        "a request without a method name is answered, not left hanging"
+    );
+    let e = support::finish(nonsense).await.unwrap_err();
+    assert_eq!(e.code, -32602);
+    let state = s
+        .request("sidekick/listProviders", json!({}))
+        .await
+        .unwrap();
+    assert!(
+        state["providers"].is_array(),
+        "still answering after garbage"
+    );
+    let orphans = s.unparsed();
+    assert_eq!(
+        orphans.iter().filter(|e| e.contains("-32700")).count(),
+        3,
+        "not JSON, an unpaired surrogate, a bad length: each got a parse error: {orphans:?}"
+    );
+    assert!(s.is_running());
+}
+
+#[tokio::test]
+async fn exit_ends_the_process_at_once() {
+    let home = tempfile::tempdir().unwrap();
+    let mut s = Sidecar::start(Options::new(home.path())).await;
+    s.request("shutdown", Value::Null).await.unwrap();
+    s.notify("exit", Value::Null);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while s.is_running() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(!s.is_running(), "still running 3 s after exit");
+}

@@ -26,6 +26,7 @@ pub struct Sidecar {
     notified: Arc<Notify>,
     stderr: Arc<Mutex<Vec<u8>>>,
     stdout_bytes: Arc<Mutex<Vec<u8>>>,
+    unparsed: Arc<Mutex<Vec<String>>>,
     pub home: PathBuf,
 }
 
@@ -105,7 +106,9 @@ impl Sidecar {
         let notifications: Arc<Mutex<Vec<(String, Value)>>> = Default::default();
         let notified = Arc::new(Notify::new());
         let stdout_bytes = Arc::new(Mutex::new(Vec::new()));
+        let unparsed: Arc<Mutex<Vec<String>>> = Default::default();
         {
+            let unparsed = unparsed.clone();
             let (pending, notifications, notified, stdin, secrets, raw) = (
                 pending.clone(),
                 notifications.clone(),
@@ -123,20 +126,25 @@ impl Sidecar {
                     let msg = match Message::read(&mut reader) {
                         Ok(Some(m)) => m,
                         Ok(None) => break,
-                        Err(e) => {
-                            eprintln!("sidecar stdout unreadable: {e}");
-                            break;
+                        // The frame was consumed; keep reading (e.g. a parse error answer
+                        // with `"id": null`, which lsp_server's types cannot hold).
+                        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                            unparsed.lock().unwrap().push(e.to_string());
+                            notified.notify_waiters();
+                            continue;
                         }
+                        Err(_) => break,
                     };
                     if std::env::var_os("SIDEKICK_TEST_TRACE").is_some() {
                         eprintln!("<- {msg:?}");
                     }
                     match msg {
-                        Message::Response(r) => {
-                            if let Some(tx) = pending.lock().unwrap().remove(&r.id) {
+                        Message::Response(r) => match pending.lock().unwrap().remove(&r.id) {
+                            Some(tx) => {
                                 let _ = tx.send(r);
                             }
-                        }
+                            None => unparsed.lock().unwrap().push(format!("{r:?}")),
+                        },
                         Message::Notification(n) => {
                             notifications.lock().unwrap().push((n.method, n.params));
                             notified.notify_waiters();
@@ -161,6 +169,7 @@ impl Sidecar {
             notified,
             stderr: stderr_buf,
             stdout_bytes,
+            unparsed,
             home: opts.home.clone(),
         };
         let init = sidecar
@@ -177,6 +186,19 @@ impl Sidecar {
 
     fn send(&self, msg: &Message) {
         write_message(&mut *self.stdin.lock().unwrap(), msg).expect("write to sidecar");
+    }
+
+    /// Writes bytes as they are: malformed frames for robustness tests.
+    pub fn send_raw(&self, bytes: &[u8]) {
+        let mut stdin = self.stdin.lock().unwrap();
+        stdin.write_all(bytes).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Messages nobody waited for: responses to ids the test never sent, and frames lsp_server
+    /// cannot read.
+    pub fn unparsed(&self) -> Vec<String> {
+        self.unparsed.lock().unwrap().clone()
     }
 
     pub fn notify(&self, method: &str, params: Value) {
@@ -200,6 +222,13 @@ impl Sidecar {
             params,
         }));
         (id, rx)
+    }
+
+    /// Waits for the response to a request sent with `send_raw`.
+    pub fn expect_response(&self, id: i32) -> oneshot::Receiver<Response> {
+        let (tx, rx) = oneshot::channel();
+        self.pending.lock().unwrap().insert(RequestId::from(id), tx);
+        rx
     }
 
     pub async fn request(&self, method: &str, params: Value) -> Result<Value, ResponseError> {
