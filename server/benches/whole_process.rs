@@ -285,21 +285,18 @@ struct ChatRun {
     ttft: Duration,
     ttlt: Duration,
     deltas: usize,
-    first_delta: Instant,
-    last_delta: Instant,
+    /// Gaps between consecutive deltas, in ms, leaving out the last one (the end of the
+    /// stream flushes at once, whatever the interval).
+    gaps_ms: Vec<f64>,
     text_len: usize,
 }
 
 fn sidecar_chat(s: &mut Sidecar, chat_id: &str) -> ChatRun {
     let (id, sent) = s.send_request("sidekick/chat", chat_params(chat_id));
-    let mut first = None;
-    let mut last = sent;
-    let mut deltas = 0;
+    let mut times: Vec<(u64, Instant)> = Vec::new();
     let mut note = |m: &Msg| {
         if is_delta_of(&m.value, chat_id) {
-            deltas += 1;
-            first.get_or_insert(m.at);
-            last = last.max(m.at);
+            times.push((m.value["params"]["seq"].as_u64().unwrap_or(0), m.at));
         }
     };
     let result = loop {
@@ -318,13 +315,18 @@ fn sidecar_chat(s: &mut Sidecar, chat_id: &str) -> ChatRun {
         .as_str()
         .unwrap_or_else(|| panic!("chat failed: {}", result.value))
         .len();
-    let first = first.expect("at least one delta");
+    times.sort_by_key(|(seq, _)| *seq);
+    let first = times.first().expect("at least one delta").1;
+    let gaps_ms = times
+        .windows(2)
+        .map(|w| ms(w[1].1 - w[0].1))
+        .take(times.len().saturating_sub(2))
+        .collect();
     ChatRun {
         ttft: first - sent,
         ttlt: result.at - sent,
-        deltas,
-        first_delta: first,
-        last_delta: last,
+        deltas: times.len(),
+        gaps_ms,
         text_len,
     }
 }
@@ -438,7 +440,11 @@ async fn direct_read(http: &reqwest::Client, base_url: &str) -> DirectRun {
 // Measurements
 
 struct Bench {
+    /// The fake's runtime.
     rt: tokio::runtime::Runtime,
+    /// The direct reader's own single-threaded runtime (a client app's), so the baseline
+    /// pays no cross-thread wake-ups the fake's runtime would add.
+    direct_rt: tokio::runtime::Runtime,
     fake: FakeHandle,
     http: reqwest::Client,
     quick: bool,
@@ -458,7 +464,7 @@ impl Bench {
     }
 
     fn direct(&self) -> DirectRun {
-        self.rt
+        self.direct_rt
             .block_on(direct_read(&self.http, &self.fake.base_url()))
     }
 
@@ -480,7 +486,7 @@ impl Bench {
             self.fake.push(Reply::Sse(steps.clone()));
             sidecar_chat(s, &format!("warm-{label}-{i}"));
         }
-        let (mut d_ttft, mut d_ttlt, mut s_ttft, mut s_ttlt, mut rates) =
+        let (mut d_ttft, mut d_ttlt, mut s_ttft, mut s_ttlt, mut gaps) =
             (vec![], vec![], vec![], vec![], vec![]);
         for i in 0..reps {
             self.fake.push(Reply::Sse(steps.clone()));
@@ -493,10 +499,7 @@ impl Bench {
             d_ttlt.push(ms(d.ttlt));
             s_ttft.push(ms(c.ttft));
             s_ttlt.push(ms(c.ttlt));
-            let span = (c.last_delta - c.first_delta).as_secs_f64();
-            if span > 0.5 {
-                rates.push((c.deltas - 1) as f64 / span);
-            }
+            gaps.extend(c.gaps_ms);
         }
         let out = json!({
             "tokens": tokens, "pace_ms": ms(pace), "reps": reps,
@@ -506,7 +509,8 @@ impl Bench {
             "ttlt_ratio": median(&s_ttlt) / median(&d_ttlt),
             "ttft_added_ms": median(&s_ttft) - median(&d_ttft),
             "ttlt_added_ms": median(&s_ttlt) - median(&d_ttlt),
-            "deltas_per_s": stats(&rates),
+            "delta_gap_ms": stats(&gaps),
+            "deltas_per_s": 1e3 / median(&gaps),
         });
         println!(
             "relay {label:>6} ({tokens} tokens): TTFT {:.3} ms vs direct {:.3} ms (×{:.3}, +{:.3} ms); TTLT {:.2} ms vs {:.2} ms (×{:.3})",
@@ -527,7 +531,7 @@ impl Bench {
         let chunks = tokens + 3; // role, content…, finish, usage
         self.fake.push(Reply::Sse(steps.clone()));
         sidecar_chat(s, "tp-warm");
-        let (mut direct, mut relayed, mut delta_rate) = (vec![], vec![], vec![]);
+        let (mut direct, mut relayed, mut gaps, mut deltas) = (vec![], vec![], vec![], vec![]);
         for i in 0..reps {
             self.fake.push(Reply::Sse(steps.clone()));
             let d = self.direct();
@@ -535,20 +539,23 @@ impl Bench {
             self.fake.push(Reply::Sse(steps.clone()));
             let c = sidecar_chat(s, &format!("tp-{i}"));
             relayed.push(chunks as f64 / c.ttlt.as_secs_f64());
-            delta_rate.push(c.deltas as f64 / c.ttlt.as_secs_f64());
+            gaps.extend(c.gaps_ms);
+            deltas.push(c.deltas as f64);
         }
         println!(
             "throughput ({tokens} chunks): sidecar {:.0} chunks/s, direct read {:.0} chunks/s; {:.1} deltas/s",
             median(&relayed),
             median(&direct),
-            median(&delta_rate)
+            1e3 / median(&gaps)
         );
         json!({
             "chunks": chunks, "reps": reps,
             "sidecar_chunks_per_s": stats(&relayed),
             "direct_chunks_per_s": stats(&direct),
             "ratio": median(&relayed) / median(&direct),
-            "deltas_per_s": stats(&delta_rate),
+            "deltas": stats(&deltas),
+            "delta_gap_ms": stats(&gaps),
+            "deltas_per_s": 1e3 / median(&gaps),
         })
     }
 
@@ -788,42 +795,66 @@ fn main() {
     let fake = rt
         .block_on(FakeOpenAi::builder().require_key(false).start())
         .expect("fake starts");
+    let direct_rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let bench = Bench {
         http: reqwest::Client::new(),
         fake,
         rt,
+        direct_rt,
         quick,
     };
 
-    let footprint_start = bench.cold_start(bench.reps(60));
-    let idle = bench.idle_rss();
-
-    let env = bench.env();
-    let mut s = Sidecar::start(&env);
-    s.connect_demo();
-    let relay_burst = bench.relay(&mut s, "burst", 2000, Duration::ZERO, bench.reps(40));
-    let relay_paced = bench.relay(&mut s, "paced", 300, PACE, bench.reps(12));
-    let throughput = bench.throughput(&mut s, 200_000, bench.reps(8));
-    let cancel_paced = bench.cancel(&mut s, "paced", &answer_steps(2000, PACE), bench.reps(30));
-    let mut stalled = answer_steps(2, Duration::ZERO);
-    stalled.truncate(3); // role and two content chunks …
-    stalled.push(SseStep::Stall); // … then silence
-    let cancel_stalled = bench.cancel(&mut s, "stalled", &stalled, bench.reps(30));
-    drop(s);
-    let many = bench.concurrent_rss(100);
-
-    let report = json!({
-        "binary": { "path": bin.display().to_string(), "bytes": size },
-        "cold_start": footprint_start,
-        "idle": idle,
-        "concurrent": many,
-        "relay_burst": relay_burst,
-        "relay_paced": relay_paced,
-        "throughput": throughput,
-        "cancel_paced": cancel_paced,
-        "cancel_stalled": cancel_stalled,
-        "quick": quick,
-    });
+    // `--only a,b` runs a subset (cold_start, idle, relay, throughput, cancel, concurrent).
+    let only: Option<Vec<String>> = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map(|v| v.split(',').map(str::to_owned).collect());
+    let wants = |name: &str| only.as_ref().is_none_or(|o| o.iter().any(|x| x == name));
+    let mut report = serde_json::Map::new();
+    report.insert(
+        "binary".into(),
+        json!({ "path": bin.display().to_string(), "bytes": size }),
+    );
+    report.insert("quick".into(), json!(quick));
+    if wants("cold_start") {
+        report.insert("cold_start".into(), bench.cold_start(bench.reps(60)));
+    }
+    if wants("idle") {
+        report.insert("idle".into(), bench.idle_rss());
+    }
+    if wants("relay") || wants("throughput") || wants("cancel") {
+        let env = bench.env();
+        let mut s = Sidecar::start(&env);
+        s.connect_demo();
+        if wants("relay") {
+            let burst = bench.relay(&mut s, "burst", 2000, Duration::ZERO, bench.reps(40));
+            report.insert("relay_burst".into(), burst);
+            let paced = bench.relay(&mut s, "paced", 300, PACE, bench.reps(12));
+            report.insert("relay_paced".into(), paced);
+        }
+        if wants("throughput") {
+            let t = bench.throughput(&mut s, 200_000, bench.reps(8));
+            report.insert("throughput".into(), t);
+        }
+        if wants("cancel") {
+            let paced = answer_steps(2000, PACE);
+            let c = bench.cancel(&mut s, "paced", &paced, bench.reps(30));
+            report.insert("cancel_paced".into(), c);
+            let mut stalled = answer_steps(2, Duration::ZERO);
+            stalled.truncate(3); // role and two content chunks …
+            stalled.push(SseStep::Stall); // … then silence
+            let c = bench.cancel(&mut s, "stalled", &stalled, bench.reps(30));
+            report.insert("cancel_stalled".into(), c);
+        }
+    }
+    if wants("concurrent") {
+        report.insert("concurrent".into(), bench.concurrent_rss(100));
+    }
+    let report = Value::Object(report);
     if let Some(dir) = out.parent() {
         std::fs::create_dir_all(dir).expect("results dir");
     }
