@@ -24,7 +24,7 @@ set -euo pipefail
 CS_VERSION=4.96.4
 PROXY_AGENT_VERSION=0.27.0
 APT_PACKAGES=(build-essential pkg-config python3 libx11-dev libxkbfile-dev libsecret-1-dev libkrb5-dev
-  ripgrep chromium gnome-keyring dbus dbus-x11 libsecret-tools curl)
+  ripgrep chromium gnome-keyring dbus libsecret-tools curl)
 
 cache_root=${SIDEKICK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sidekick}
 prefix=$cache_root/code-server-$CS_VERSION
