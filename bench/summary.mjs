@@ -152,6 +152,18 @@ if (wp?.cold_start && wp?.idle && wp?.concurrent) {
       '',
     ]);
   }
+  const lw = crit('sse_to_text_64k_reads', 'wire_chunk');
+  const ll = crit('sse_to_text_64k_reads', 'linear_splitter');
+  if (lw && ll) {
+    const rate = (e) => (events / e.median.point_estimate) * 1e9;
+    thRows.push([
+      'in-process, same bytes in 64 KiB reads (a burst), eventsource-stream (criterion)',
+      `${f(rate(lw), 0)} events/s`,
+      `linear SSE splitter ${f(rate(ll), 0)}/s (×${f(rate(lw) / rate(ll), 2)})`,
+      '—',
+      '',
+    ]);
+  }
   const cw = crit('chunk_parse', 'wire_chunk');
   const cv = crit('chunk_parse', 'serde_value_baseline');
   if (cw && cv) {
