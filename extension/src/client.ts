@@ -4,6 +4,7 @@
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as readline from 'node:readline';
 import * as vscode from 'vscode';
 import {
   CloseAction,
@@ -37,6 +38,7 @@ import {
   type SelectModelParams,
   type SelectModelResult,
 } from './protocol';
+import { serverLogLevel } from './serverLog';
 import { findServerBinary } from './serverBinary';
 import { initializationOptions, serverSettings } from './settings';
 
@@ -182,6 +184,10 @@ export class SidekickClient implements vscode.Disposable {
       traceOutputChannel: silentTraceChannel(),
       initializationOptions: () => initializationOptions(getSetting),
       errorHandler: this.errorHandler(),
+      stdioOptions: {
+        stdout: (input, channel) => lines(input, (line) => channel.info(line)),
+        stderr: (input, channel) => lines(input, (line) => channel[serverLogLevel(line)](line)),
+      },
       connectionOptions: { maxRestartCount: MAX_RESTARTS },
     };
     const client = new LanguageClient(CLIENT_ID, 'Sidekick', serverOptions, clientOptions);
@@ -274,4 +280,8 @@ export class SidekickClient implements vscode.Disposable {
     this.client = undefined;
     if (client) await client.dispose(2000).catch(() => undefined);
   }
+}
+
+function lines(input: NodeJS.ReadableStream, each: (line: string) => void): void {
+  readline.createInterface({ input, crlfDelay: Infinity, terminal: false }).on('line', each);
 }

@@ -360,8 +360,8 @@ pub async fn run(session: &Session, params: ChatParams) -> Result<ChatResult, Si
                 &e,
                 &session.guidance_context(&conn, Some(&model), &available),
             );
-            tracing::warn!(kind = %g.kind, status = ?g.http_status, request_id = ?request_id, chat = %params.chat_id, "chat failed: {e}");
             g.request_id = g.request_id.or(request_id);
+            tracing::warn!(kind = %g.kind, status = ?g.http_status, request_id = ?g.request_id, chat = %params.chat_id, "chat failed: {e}");
             g.partial_text = (!text.is_empty()).then_some(text);
             Err(g.into())
         }

@@ -59,10 +59,12 @@ fn base(
     }
 }
 
-/// Up to three models whose names are closest to `wanted`.
+/// Up to three models whose names are closest to `wanted`, never `wanted` itself (it may be
+/// listed yet refused, e.g. a retired model).
 pub fn close_models(wanted: &str, available: &[String]) -> Vec<String> {
     let mut scored: Vec<(f64, &String)> = available
         .iter()
+        .filter(|m| m.as_str() != wanted)
         .map(|m| (strsim::jaro_winkler(wanted, m), m))
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
@@ -430,11 +432,22 @@ mod tests {
 
     #[test]
     fn model_not_found_names_close_models() {
-        let available: Vec<String> = ["gpt-4o-mini", "gpt-4o", "o3-mini", "gpt-3.5-turbo", "gpt-5"]
-            .map(String::from)
-            .to_vec();
+        let available: Vec<String> = [
+            "gpt-4o-mni",
+            "gpt-4o-mini",
+            "gpt-4o",
+            "o3-mini",
+            "gpt-3.5-turbo",
+            "gpt-5",
+        ]
+        .map(String::from)
+        .to_vec();
         let g = for_provider_error(&api(GuidanceKind::ModelNotFound, 404), &ctx(&available));
-        assert!(g.detail.contains("gpt-4o-mini, gpt-4o"), "{}", g.detail);
+        assert!(
+            g.detail.contains("Close matches you can use: gpt-4o-mini, gpt-4o,"),
+            "the refused model itself is never suggested: {}",
+            g.detail
+        );
         assert!(g.actions.contains(&GuidanceAction::Command {
             title: "Pick another model".into(),
             command: CMD_SELECT_MODEL.into()

@@ -212,9 +212,11 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
           type: 'failed',
           chatId,
           partialText: null,
+          // The library's own words ("Pending response rejected since connection got
+          // disposed") mean nothing to a person; they are in the log.
           card: plainCard(
             'The answer was interrupted',
-            `${errorMessage(err)}. If the Sidekick server stopped, it restarts by itself: ask again in a moment.`,
+            'The connection to the Sidekick server broke while it was answering. The server restarts by itself and your conversation is kept: ask again in a moment.',
           ),
         });
       }

@@ -4,6 +4,7 @@ import { contentSecurityPolicy, makeNonce, webviewHtml } from '../../src/chat/ht
 import { parseFromWebview } from '../../src/chat/messages';
 import { fenceFor, selectionPrompt } from '../../src/chat/prompt';
 import { initializationOptions, serverSettings } from '../../src/settings';
+import { serverLogLevel } from '../../src/serverLog';
 
 describe('settings', () => {
   const values: Record<string, unknown> = {
@@ -76,5 +77,15 @@ describe('webview html', () => {
   it('makes 32-character alphanumeric nonces', () => {
     const nonce = makeNonce((n) => Uint8Array.from({ length: n }, (_, i) => i * 7));
     assert.match(nonce, /^[A-Za-z0-9]{32}$/);
+  });
+});
+
+describe('server log', () => {
+  it('keeps the level of each sidecar log line', () => {
+    assert.equal(serverLogLevel('2026-11-22T18:11:35.879149Z  INFO sidekick-server 0.1.0 starting'), 'info');
+    assert.equal(serverLogLevel('2026-11-22T18:11:35Z  WARN openai: invalid_key (HTTP Some(401))'), 'warn');
+    assert.equal(serverLogLevel('2026-11-22T18:11:35Z DEBUG reading'), 'debug');
+    assert.equal(serverLogLevel('2026-11-22T18:11:35Z ERROR reading stdin'), 'error');
+    assert.equal(serverLogLevel("thread 'main' panicked at src/main.rs"), 'error');
   });
 });
