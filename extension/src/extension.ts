@@ -1,6 +1,7 @@
 // Activation: wires the client, the chat view, the status bar and the commands. Nothing else.
 
 import * as vscode from 'vscode';
+import { insertionText } from './chat/prompt';
 import { ChatPanel } from './chat/panel';
 import { ServerNotFoundError, SidekickClient } from './client';
 import { registerCommands } from './commands';
@@ -43,7 +44,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         return;
       }
       await editor.edit((edit) => {
-        for (const selection of editor.selections) edit.replace(selection, text);
+        for (const selection of editor.selections) {
+          const rest = editor.document.lineAt(selection.end.line).text.slice(selection.end.character);
+          edit.replace(selection, insertionText(text, rest));
+        }
       });
       await vscode.window.showTextDocument(editor.document, editor.viewColumn);
     },

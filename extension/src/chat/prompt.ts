@@ -23,3 +23,12 @@ export function selectionPrompt(sel: SelectionInfo): string {
   const body = sel.text.endsWith('\n') ? sel.text : `${sel.text}\n`;
   return `In \`${sel.fileName}\` (${lines}, ${sel.languageId}):\n\n${fence}${sel.languageId}\n${body}${fence}\n\n`;
 }
+
+/**
+ * The text to insert for a code block: a block that would run into code after the cursor gets
+ * a line break of its own, so `print(x)` does not fuse with what was already on the line.
+ */
+export function insertionText(code: string, restOfLine: string): string {
+  const block = code.replace(/\n+$/, '');
+  return restOfLine.trim() === '' ? block : `${block}\n`;
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { contentSecurityPolicy, makeNonce, webviewHtml } from '../../src/chat/html';
 import { parseFromWebview } from '../../src/chat/messages';
-import { fenceFor, selectionPrompt } from '../../src/chat/prompt';
+import { fenceFor, insertionText, selectionPrompt } from '../../src/chat/prompt';
 import { initializationOptions, serverSettings } from '../../src/settings';
 import { serverLogLevel } from '../../src/serverLog';
 
@@ -87,5 +87,16 @@ describe('server log', () => {
     assert.equal(serverLogLevel('2026-11-22T18:11:35Z DEBUG reading'), 'debug');
     assert.equal(serverLogLevel('2026-11-22T18:11:35Z ERROR reading stdin'), 'error');
     assert.equal(serverLogLevel("thread 'main' panicked at src/main.rs"), 'error');
+  });
+});
+
+describe('insert at cursor', () => {
+  it('gives a block its own line when code follows the cursor', () => {
+    assert.equal(insertionText('print(1)\n', '# existing'), 'print(1)\n');
+    assert.equal(insertionText('print(1)', '  x = 2'), 'print(1)\n');
+  });
+  it('inserts the block as it is at the end of a line', () => {
+    assert.equal(insertionText('print(1)\n\n', ''), 'print(1)');
+    assert.equal(insertionText('a\nb', '   '), 'a\nb');
   });
 });
