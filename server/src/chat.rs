@@ -15,13 +15,14 @@ use tower_lsp_server::Client;
 use tower_lsp_server::ls_types::notification::Notification;
 
 use crate::error::SidekickError;
-use crate::failure::{ProviderError, classify_stream_event};
+use crate::failure::{ProviderError, TimeoutPhase, classify_stream_event};
 use crate::guidance;
 use crate::http::{self, Exchange};
 use crate::protocol::{
     ChatDeltaParams, ChatParams, ChatResult, ChatState, ChatStatusParams, FinishReason,
     GuidanceKind, Usage, notification,
 };
+use crate::secret::ApiKey;
 use crate::session::{Connection, Session};
 use crate::settings::Settings;
 use crate::wire::{self, Chunk};
@@ -115,7 +116,7 @@ struct Turn<'a> {
     params: &'a ChatParams,
     model: &'a str,
     settings: Settings,
-    http: &'a reqwest::Client,
+    http: &'a http::LazyClient,
     cancel: CancellationToken,
     use_completion_tokens: AtomicBool,
     request_id: Mutex<Option<String>>,
@@ -124,13 +125,6 @@ struct Turn<'a> {
 impl Turn<'_> {
     async fn attempt(&self, relay: &tokio::sync::Mutex<Relay>) -> Result<Finished, ProviderError> {
         let exchange = Arc::new(Exchange::default());
-        let client = http::openai_client(
-            self.http,
-            &self.conn.endpoint,
-            exchange.clone(),
-            self.settings.request_timeout,
-            self.settings.idle_timeout,
-        );
         let mct = self.use_completion_tokens.load(Ordering::SeqCst);
         let request = wire::ChatRequest {
             model: self.model,
@@ -148,14 +142,22 @@ impl Turn<'_> {
             max_tokens: self.params.max_tokens.filter(|_| !mct),
             max_completion_tokens: self.params.max_tokens.filter(|_| mct),
         };
-        let key = self.conn.endpoint.key.as_ref();
-        let chat = client.chat();
-        let opened = chat.create_stream_byot::<_, Chunk>(request);
-        let mut stream = tokio::select! {
+        let key = self.conn.endpoint.key.as_ref().map(ApiKey::expose);
+        let http = self.http.get().await?;
+        let opened = http::chat_events(
+            &http,
+            &self.conn.endpoint,
+            &request,
+            exchange.clone(),
+            self.settings.request_timeout,
+            self.settings.idle_timeout,
+        );
+        let events = tokio::select! {
             biased;
             _ = self.cancel.cancelled() => return Ok(cancelled()),
-            r = opened => r.map_err(|e| http::provider_error(e, &exchange, key))?,
+            r = opened => r?,
         };
+        let mut events = std::pin::pin!(events);
         if let Ok(mut g) = self.request_id.lock() {
             *g = exchange.request_id();
         }
@@ -172,18 +174,40 @@ impl Turn<'_> {
                     relay.flush().await;
                     continue;
                 }
-                item = stream.next() => item,
+                item = events.next() => item,
             };
-            let chunk = match item {
+            let event = match item {
                 None => break,
-                Some(Ok(chunk)) => chunk,
+                Some(Ok(event)) => event,
                 // A stream that breaks after its finish reason has said everything that matters.
                 Some(Err(_)) if reason.is_some() => break,
-                Some(Err(e)) => return Err(http::provider_error(e, &exchange, key)),
+                Some(Err(e)) if exchange.idle_timed_out() => {
+                    tracing::debug!("stream idle: {e}");
+                    return Err(ProviderError::Timeout(TimeoutPhase::Idle));
+                }
+                Some(Err(e)) => return Err(ProviderError::StreamInterrupted(e.to_string())),
+            };
+            // As async-openai does: `[DONE]` ends the stream, `keepalive` events carry nothing.
+            if event.data == "[DONE]" {
+                break;
+            }
+            if event.event == "keepalive" || event.data.trim().is_empty() {
+                continue;
+            }
+            let chunk: Chunk = match serde_json::from_str(&event.data) {
+                Ok(chunk) => chunk,
+                Err(_) => {
+                    return Err(match classify_stream_event(&event.data, key) {
+                        Some(f) => ProviderError::Api(Box::new(f)),
+                        None => ProviderError::StreamInterrupted(
+                            "the provider sent an event that is not valid JSON".into(),
+                        ),
+                    });
+                }
             };
             if let Some(err) = &chunk.error {
                 let raw = serde_json::json!({ "error": err }).to_string();
-                return Err(match classify_stream_event(&raw, key.map(|k| k.expose())) {
+                return Err(match classify_stream_event(&raw, key) {
                     Some(f) => ProviderError::Api(Box::new(f)),
                     None => {
                         ProviderError::StreamInterrupted("an error event without details".into())

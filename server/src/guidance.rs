@@ -444,7 +444,8 @@ mod tests {
         .to_vec();
         let g = for_provider_error(&api(GuidanceKind::ModelNotFound, 404), &ctx(&available));
         assert!(
-            g.detail.contains("Close matches you can use: gpt-4o-mini, gpt-4o,"),
+            g.detail
+                .contains("Close matches you can use: gpt-4o-mini, gpt-4o,"),
             "the refused model itself is never suggested: {}",
             g.detail
         );

@@ -24,8 +24,7 @@ pub const CONCURRENCY: usize = 256;
 
 /// Serves the protocol on stdin/stdout until the client exits.
 pub async fn serve_stdio() -> anyhow::Result<()> {
-    let http = http::shared_client()?;
-    let (service, socket) = server::service(http);
+    let (service, socket) = server::service();
     let (guarded, input) = tokio::io::duplex(1 << 16);
     tokio::spawn(async move {
         if let Err(e) = transport::pump(tokio::io::stdin(), guarded).await {

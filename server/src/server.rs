@@ -24,7 +24,7 @@ pub struct Backend {
 }
 
 impl Backend {
-    fn new(client: Client, http: reqwest::Client) -> Backend {
+    fn new(client: Client, http: crate::http::LazyClient) -> Backend {
         Backend {
             session: Arc::new(Session::new(client, http)),
         }
@@ -102,6 +102,8 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
+        // Ready before the first connect needs it, without delaying `initialize`.
+        self.session.http.warm();
         let warning = self
             .session
             .startup_warning
@@ -130,7 +132,8 @@ impl LanguageServer for Backend {
 }
 
 /// Builds the service with every Sidekick method routed.
-pub fn service(http: reqwest::Client) -> (LspService<Backend>, tower_lsp_server::ClientSocket) {
+pub fn service() -> (LspService<Backend>, tower_lsp_server::ClientSocket) {
+    let http = crate::http::LazyClient::default();
     LspService::build(move |client| Backend::new(client, http.clone()))
         .custom_method(method::LIST_PROVIDERS, Backend::list_providers)
         .custom_method(method::CONNECT, Backend::connect)

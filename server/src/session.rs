@@ -79,7 +79,7 @@ struct Inner {
 
 pub struct Session {
     pub client: Client,
-    pub http: reqwest::Client,
+    pub http: http::LazyClient,
     settings: RwLock<Settings>,
     store: Option<StateStore>,
     keychain: Keychain,
@@ -94,7 +94,7 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(client: Client, http: reqwest::Client) -> Session {
+    pub fn new(client: Client, http: http::LazyClient) -> Session {
         let store = StateStore::locate();
         let (file, warning) = match &store {
             Some(s) => s.load(),
@@ -284,8 +284,9 @@ impl Session {
     pub async fn fetch_models(&self, conn: &Connection) -> Result<Vec<ModelInfo>, ProviderError> {
         let s = self.settings();
         let exchange = Arc::new(Exchange::default());
+        let shared = self.http.get().await?;
         let client = http::openai_client(
-            &self.http,
+            &shared,
             &conn.endpoint,
             exchange.clone(),
             s.request_timeout,
