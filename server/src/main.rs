@@ -35,7 +35,12 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let served = runtime.block_on(sidekick_server::serve_stdio());
+    // On a worker thread, not `block_on`'s: the chat futures read HTTP bodies that hyper's
+    // connection tasks feed from worker threads, and a hand-off between workers is cheap where
+    // waking the `block_on` thread for every body frame is not (docs/performance.md).
+    let served = runtime
+        .block_on(runtime.spawn(sidekick_server::serve_stdio()))
+        .unwrap_or_else(|e| Err(anyhow::anyhow!("the server task failed: {e}")));
     // Dropping the runtime would wait for the stdin reader, which may sit in a blocking read
     // for ever: the session is over, so is the process.
     match served {
