@@ -72,10 +72,6 @@ impl Keychain {
         Keychain { service }
     }
 
-    pub fn service(&self) -> &str {
-        &self.service
-    }
-
     /// keyring's calls block (D-Bus round trips): always off the async threads.
     async fn blocking<T: Send + 'static>(
         &self,
