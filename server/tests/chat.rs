@@ -26,6 +26,24 @@ async fn setup(init: Value) -> (Sidecar, FakeHandle, tempfile::TempDir) {
     (s, fake, home)
 }
 
+/// An answer of `n` numbered words (`{prefix}0 {prefix}1 …`), one chunk each, `pace` apart
+/// (`None`: a burst).
+fn numbered_reply(
+    prefix: &str,
+    n: usize,
+    pace: Option<Duration>,
+    usage: Option<(u32, u32)>,
+) -> (Reply, String) {
+    let pieces: Vec<String> = (0..n).map(|i| format!("{prefix}{i} ")).collect();
+    let refs: Vec<&str> = pieces.iter().map(String::as_str).collect();
+    let steps = sse::text_reply(MODEL, &refs, "stop", usage);
+    let steps = match pace {
+        Some(d) => sse::paced(steps, d),
+        None => steps,
+    };
+    (Reply::Sse(steps), pieces.concat())
+}
+
 fn ask(chat_id: &str, text: &str) -> Value {
     json!({"chatId": chat_id, "messages": [{"role": "user", "content": text}]})
 }
@@ -111,14 +129,8 @@ async fn streams_deltas_that_add_up_to_the_result() {
 #[tokio::test]
 async fn a_burst_is_coalesced_into_few_deltas_losing_nothing() {
     let (s, fake, _h) = setup(json!({"deltaIntervalMs": 50})).await;
-    let pieces: Vec<String> = (0..2000).map(|i| format!("t{i} ")).collect();
-    let refs: Vec<&str> = pieces.iter().map(String::as_str).collect();
-    fake.push(Reply::Sse(sse::text_reply(
-        MODEL,
-        &refs,
-        "stop",
-        Some((5, 2000)),
-    )));
+    let (reply, expected) = numbered_reply("t", 2000, None, Some((5, 2000)));
+    fake.push(reply);
     let started = Instant::now();
     let r = s
         .request("sidekick/chat", ask("burst", "go"))
@@ -126,7 +138,7 @@ async fn a_burst_is_coalesced_into_few_deltas_losing_nothing() {
         .unwrap();
     let elapsed = started.elapsed();
     let text = r["text"].as_str().unwrap().to_string();
-    assert_eq!(text, pieces.concat());
+    assert_eq!(text, expected);
     settle(&s, "burst", &text).await;
     let n = assert_deltas_make(&s, "burst", &text);
     // At most one per 50 ms after the first, plus the final flush.
@@ -138,12 +150,8 @@ async fn a_burst_is_coalesced_into_few_deltas_losing_nothing() {
 #[tokio::test]
 async fn a_paced_stream_sends_at_most_one_delta_per_interval() {
     let (s, fake, _h) = setup(json!({"deltaIntervalMs": 100})).await;
-    let pieces: Vec<String> = (0..40).map(|i| format!("w{i} ")).collect();
-    let refs: Vec<&str> = pieces.iter().map(String::as_str).collect();
-    fake.push(Reply::Sse(sse::paced(
-        sse::text_reply(MODEL, &refs, "stop", None),
-        Duration::from_millis(10),
-    )));
+    let (reply, _) = numbered_reply("w", 40, Some(Duration::from_millis(10)), None);
+    fake.push(reply);
     let r = s
         .request("sidekick/chat", ask("paced", "go"))
         .await
@@ -515,12 +523,8 @@ async fn network_failures_are_classified_and_retried() {
 #[tokio::test]
 async fn cancel_closes_the_upstream_connection_at_once() {
     let (s, fake, _h) = setup(json!({})).await;
-    let pieces: Vec<String> = (0..100).map(|i| format!("slow{i} ")).collect();
-    let refs: Vec<&str> = pieces.iter().map(String::as_str).collect();
-    fake.push(Reply::Sse(sse::paced(
-        sse::text_reply(MODEL, &refs, "stop", None),
-        Duration::from_millis(100),
-    )));
+    let (reply, _) = numbered_reply("slow", 100, Some(Duration::from_millis(100)), None);
+    fake.push(reply);
     let (id, rx) = s.start_request("sidekick/chat", ask("stop-me", "x"));
     let first = s
         .wait_notification(Duration::from_secs(5), |m, p| {
@@ -588,12 +592,8 @@ async fn sixteen_parallel_chats_never_cross() {
 #[tokio::test]
 async fn disconnect_cancels_running_chats_and_no_delta_follows() {
     let (s, fake, _h) = setup(json!({})).await;
-    let pieces: Vec<String> = (0..100).map(|i| format!("d{i} ")).collect();
-    let refs: Vec<&str> = pieces.iter().map(String::as_str).collect();
-    fake.push(Reply::Sse(sse::paced(
-        sse::text_reply(MODEL, &refs, "stop", None),
-        Duration::from_millis(30),
-    )));
+    let (reply, _) = numbered_reply("d", 100, Some(Duration::from_millis(30)), None);
+    fake.push(reply);
     let (_, rx) = s.start_request("sidekick/chat", ask("dc", "x"));
     s.wait_notification(Duration::from_secs(5), |m, p| {
         m == "sidekick/chatDelta" && p["chatId"] == "dc"
