@@ -60,3 +60,10 @@ pub fn find(id: &str) -> Option<&'static dyn Provider> {
 pub fn ids() -> Vec<&'static str> {
     all().iter().map(|p| p.id()).collect()
 }
+
+/// Every model, by name: for servers whose models we cannot tell apart (local servers, the
+/// demo), a picker in alphabetical order is the honest choice.
+pub(crate) fn by_name(mut models: Vec<ModelInfo>) -> Vec<ModelInfo> {
+    models.sort_by(|a, b| a.id.cmp(&b.id));
+    models
+}

@@ -29,10 +29,8 @@ impl Provider for Compatible {
     fn links(&self) -> ProviderLinks {
         ProviderLinks::default()
     }
-    fn chat_models(&self, mut models: Vec<ModelInfo>) -> Vec<ModelInfo> {
-        // We cannot tell what a local server's models are for: show them all, by name.
-        models.sort_by(|a, b| a.id.cmp(&b.id));
-        models
+    fn chat_models(&self, models: Vec<ModelInfo>) -> Vec<ModelInfo> {
+        super::by_name(models)
     }
     fn prefers_max_completion_tokens(&self) -> bool {
         // Most local servers only know the older name; a 400 naming it switches per model.

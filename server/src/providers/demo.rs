@@ -43,9 +43,8 @@ impl Provider for Demo {
     fn links(&self) -> ProviderLinks {
         ProviderLinks::default()
     }
-    fn chat_models(&self, mut models: Vec<ModelInfo>) -> Vec<ModelInfo> {
-        models.sort_by(|a, b| a.id.cmp(&b.id));
-        models
+    fn chat_models(&self, models: Vec<ModelInfo>) -> Vec<ModelInfo> {
+        super::by_name(models)
     }
     fn prefers_max_completion_tokens(&self) -> bool {
         false
