@@ -135,15 +135,20 @@ async function reportFailure(ui: FlowUi, runner: ActionRunner, err: unknown, wha
   }
 }
 
-/** Select Your AI: provider → (key → organization → base URL → connect) → model. */
-export async function selectYourAI(ui: FlowUi, api: FlowApi, runner: ActionRunner): Promise<FlowOutcome> {
-  let state: ProvidersState;
+/** The providers' state, or undefined after the failure has been shown. */
+async function loadProviders(ui: FlowUi, api: FlowApi, runner: ActionRunner): Promise<ProvidersState | undefined> {
   try {
-    state = await api.listProviders();
+    return await api.listProviders();
   } catch (err) {
     await reportFailure(ui, runner, err, 'could not list providers');
-    return 'failed';
+    return undefined;
   }
+}
+
+/** Select Your AI: provider → (key → organization → base URL → connect) → model. */
+export async function selectYourAI(ui: FlowUi, api: FlowApi, runner: ActionRunner): Promise<FlowOutcome> {
+  const state = await loadProviders(ui, api, runner);
+  if (!state) return 'failed';
   const provider = await ui.pick(providerItems(state), {
     title: 'Sidekick: Select Your AI',
     placeholder: 'Pick a provider',
@@ -306,13 +311,8 @@ export async function selectModel(
   api: FlowApi,
   runner: ActionRunner,
 ): Promise<FlowOutcome> {
-  let state: ProvidersState;
-  try {
-    state = await api.listProviders();
-  } catch (err) {
-    await reportFailure(ui, runner, err, 'could not list providers');
-    return 'failed';
-  }
+  const state = await loadProviders(ui, api, runner);
+  if (!state) return 'failed';
   const connected = state.providers.filter((p) => p.connected);
   let provider = connected.find((p) => p.id === state.active?.provider);
   if (!provider && connected.length === 1) provider = connected[0];
@@ -339,13 +339,8 @@ export async function selectModel(
 
 /** Disconnect: the connected provider (asked when several), after a confirmation. */
 export async function disconnect(ui: FlowUi, api: FlowApi, runner: ActionRunner): Promise<FlowOutcome> {
-  let state: ProvidersState;
-  try {
-    state = await api.listProviders();
-  } catch (err) {
-    await reportFailure(ui, runner, err, 'could not list providers');
-    return 'failed';
-  }
+  const state = await loadProviders(ui, api, runner);
+  if (!state) return 'failed';
   const connected = state.providers.filter((p) => p.connected);
   if (connected.length === 0) {
     await ui.show('info', 'Sidekick: no provider is connected.', []);
