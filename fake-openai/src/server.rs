@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode, Uri};
 use bytes::Bytes;
 use serde::Serialize;
@@ -125,6 +125,8 @@ pub struct RecordedRequest {
     /// `None` when the body was empty or not JSON.
     pub body: Option<Value>,
     pub at: Instant,
+    /// The client's end of the connection: equal peers mean a reused (pooled) connection.
+    pub peer: SocketAddr,
 }
 
 /// One streamed (or hanging) response, in the order they were opened.
@@ -266,6 +268,7 @@ impl Builder {
             .with_state(shared.clone());
         let mut signal = shutdown_rx;
         let task = tokio::spawn(async move {
+            let app = app.into_make_service_with_connect_info::<SocketAddr>();
             let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
                 let _ = signal.wait_for(|stop| *stop).await;
             });
@@ -462,6 +465,7 @@ struct Ctx {
 
 async fn handle(
     State(shared): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -487,6 +491,7 @@ async fn handle(
         headers: recorded,
         body: json.clone(),
         at: started,
+        peer,
     });
     shared.bump();
 

@@ -126,6 +126,28 @@ async fn streams_deltas_that_add_up_to_the_result() {
     assert_eq!(body["messages"], json!([{"role": "user", "content": "hi"}]));
 }
 
+/// A finished stream hands its connection back to the pool: the next chat skips the TCP (and,
+/// with a real provider, the TLS) handshake.
+#[tokio::test]
+async fn consecutive_chats_reuse_one_connection() {
+    let (s, fake, _h) = setup(json!({})).await;
+    for i in 0..3 {
+        let (reply, expected) = numbered_reply("w", 50, None, Some((3, 50)));
+        fake.push(reply);
+        let r = s
+            .request("sidekick/chat", ask(&format!("reuse-{i}"), "hi"))
+            .await
+            .unwrap();
+        assert_eq!(r["text"], expected.as_str());
+    }
+    let peers: Vec<_> = fake.chat_requests().iter().map(|r| r.peer).collect();
+    assert_eq!(peers.len(), 3);
+    assert!(
+        peers.iter().all(|p| *p == peers[0]),
+        "one connection for all three: {peers:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_burst_is_coalesced_into_few_deltas_losing_nothing() {
     let (s, fake, _h) = setup(json!({"deltaIntervalMs": 50})).await;
