@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tower_lsp_server::Client;
@@ -165,16 +165,37 @@ impl Turn<'_> {
         let mut usage: Option<Usage> = None;
         let mut model: Option<String> = None;
         let mut relay = relay.lock().await;
+        // One cancel waiter and one timer for the whole stream, re-armed only when the next
+        // delta's due time moves: a burst is thousands of events, and a fresh waiter and timer
+        // per event cost more than parsing it (docs/performance.md).
+        let mut cancel = std::pin::pin!(self.cancel.cancelled());
+        let mut tick = std::pin::pin!(tokio::time::sleep_until(Instant::now()));
         loop {
-            let due = relay.due();
-            let item = tokio::select! {
-                biased;
-                _ = self.cancel.cancelled() => return Ok(cancelled()),
-                _ = sleep_until(due) => {
-                    relay.flush().await;
-                    continue;
+            // Events the body already holds are taken without waiting; a cancel is still seen
+            // at every event.
+            let ready = match events.next().now_or_never() {
+                Some(item) if !self.cancel.is_cancelled() => Some(item),
+                _ => None,
+            };
+            let item = match ready {
+                Some(item) => item,
+                None => {
+                    let due = relay.due();
+                    if let Some(d) = due
+                        && tick.deadline() != d
+                    {
+                        tick.as_mut().reset(d);
+                    }
+                    tokio::select! {
+                        biased;
+                        _ = &mut cancel => return Ok(cancelled()),
+                        _ = &mut tick, if due.is_some() => {
+                            relay.flush().await;
+                            continue;
+                        }
+                        item = events.next() => item,
+                    }
                 }
-                item = events.next() => item,
             };
             let event = match item {
                 None => break,
@@ -187,17 +208,21 @@ impl Turn<'_> {
                 }
                 Some(Err(e)) => return Err(ProviderError::StreamInterrupted(e.to_string())),
             };
-            // As async-openai does: `[DONE]` ends the stream, `keepalive` events carry nothing.
-            if event.data == "[DONE]" {
+            // As async-openai does: `[DONE]` ends the stream, `keepalive` events carry nothing;
+            // neither do blocks with only an id or a retry.
+            let Some(data) = event.data.as_deref() else {
+                continue;
+            };
+            if data == "[DONE]" {
                 break;
             }
-            if event.event == "keepalive" || event.data.trim().is_empty() {
+            if event.event.as_deref() == Some("keepalive") || data.trim().is_empty() {
                 continue;
             }
-            let chunk: Chunk = match serde_json::from_str(&event.data) {
+            let chunk: Chunk = match serde_json::from_str(data) {
                 Ok(chunk) => chunk,
                 Err(_) => {
-                    return Err(match classify_stream_event(&event.data, key) {
+                    return Err(match classify_stream_event(data, key) {
                         Some(f) => ProviderError::Api(Box::new(f)),
                         None => ProviderError::StreamInterrupted(
                             "the provider sent an event that is not valid JSON".into(),
@@ -260,13 +285,6 @@ fn cancelled() -> Finished {
         reason: FinishReason::Cancelled,
         usage: None,
         model: None,
-    }
-}
-
-async fn sleep_until(due: Option<Instant>) {
-    match due {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending().await,
     }
 }
 

@@ -253,8 +253,8 @@ pub fn openai_client(
     })
 }
 
-/// The SSE events of a chat-completions stream, parsed by eventsource-stream inside the
-/// caller's future. async-openai's streaming forwards every event from a spawned task through
+/// The SSE events of a chat-completions stream, parsed by sse-stream inside the caller's
+/// future. async-openai's streaming forwards every event from a spawned task through
 /// a channel: a cross-thread wake-up per chunk, about a third of the sidecar's CPU on a burst
 /// (docs/performance.md). The request is built from the same config, headers included.
 pub async fn chat_events(
@@ -265,7 +265,7 @@ pub async fn chat_events(
     request_timeout: Duration,
     idle_timeout: Duration,
 ) -> Result<
-    eventsource_stream::EventStream<
+    sse_stream::SseByteStream<
         impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static,
     >,
     ProviderError,
@@ -281,7 +281,7 @@ pub async fn chat_events(
         .map_err(|e| classify_transport(&e))?;
     let key = endpoint.key.as_ref().map(ApiKey::expose);
     let response = execute(http, request, &exchange, request_timeout, idle_timeout, key).await?;
-    Ok(eventsource_stream::EventStream::new(idle_bytes(
+    Ok(sse_stream::SseByteStream::new(idle_bytes(
         response,
         idle_timeout,
         exchange,

@@ -15,6 +15,7 @@ pub mod server;
 pub mod session;
 pub mod settings;
 pub mod state;
+pub mod stdio;
 pub mod transport;
 pub mod wire;
 
@@ -27,11 +28,11 @@ pub async fn serve_stdio() -> anyhow::Result<()> {
     let (service, socket) = server::service();
     let (guarded, input) = tokio::io::duplex(1 << 16);
     tokio::spawn(async move {
-        if let Err(e) = transport::pump(tokio::io::stdin(), guarded).await {
+        if let Err(e) = transport::pump(stdio::stdin(), guarded).await {
             tracing::error!("reading stdin: {e}");
         }
     });
-    tower_lsp_server::Server::new(input, tokio::io::stdout(), socket)
+    tower_lsp_server::Server::new(input, stdio::stdout(), socket)
         .concurrency_level(CONCURRENCY)
         .serve(service)
         .await;

@@ -32,15 +32,15 @@ fn main() -> anyhow::Result<()> {
         )
         .init();
     tracing::info!("sidekick-server {} starting", env!("CARGO_PKG_VERSION"));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // One thread: a chat's stream is read by hyper's connection task and parsed by the chat's
+    // task, and on one thread handing each body frame from one to the other is a queue push,
+    // not a cross-thread wake-up. The work is I/O and microseconds of parsing per chunk: one
+    // thread relays over a million chunks a second (docs/performance.md). Keychain calls run
+    // on the blocking pool.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    // On a worker thread, not `block_on`'s: the chat futures read HTTP bodies that hyper's
-    // connection tasks feed from worker threads, and a hand-off between workers is cheap where
-    // waking the `block_on` thread for every body frame is not (docs/performance.md).
-    let served = runtime
-        .block_on(runtime.spawn(sidekick_server::serve_stdio()))
-        .unwrap_or_else(|e| Err(anyhow::anyhow!("the server task failed: {e}")));
+    let served = runtime.block_on(sidekick_server::serve_stdio());
     // Dropping the runtime would wait for the stdin reader, which may sit in a blocking read
     // for ever: the session is over, so is the process.
     match served {

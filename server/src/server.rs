@@ -18,6 +18,7 @@ use crate::protocol::{
     ProvidersState, SERVER_NAME, SelectModelResult, method,
 };
 use crate::session::Session;
+use tokio_util::task::AbortOnDropHandle;
 
 pub struct Backend {
     session: Arc<Session>,
@@ -70,11 +71,19 @@ impl Backend {
     }
 
     async fn chat(&self, params: Value) -> Result<ChatResult> {
-        let run = async {
+        let session = self.session.clone();
+        // A task of its own: the chat is woken for every body frame the provider sends, and a
+        // task is polled directly, where a request future is polled through tower-lsp's serve
+        // loop and the set of every request in flight (docs/performance.md). Dropping this
+        // future (`$/cancelRequest`) aborts the task, which closes the upstream connection.
+        let task = AbortOnDropHandle::new(tokio::spawn(async move {
             let params = parse_params(params)?;
-            chat::run(&self.session, params).await
-        };
-        run.await.map_err(|e: SidekickError| e.into())
+            chat::run(&session, params).await
+        }));
+        match task.await {
+            Ok(result) => result.map_err(|e: SidekickError| e.into()),
+            Err(e) => Err(SidekickError::Internal(format!("the chat task failed: {e}")).into()),
+        }
     }
 }
 

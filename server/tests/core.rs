@@ -687,3 +687,102 @@ async fn exit_ends_the_process_at_once() {
     }
     assert!(!s.is_running(), "still running 3 s after exit");
 }
+
+/// `initialize` and `initialized` as one block of LSP frames; the end of input ends the
+/// session once the request is answered (more requests in the same block would run before
+/// `initialize` is done).
+fn session_frames() -> Vec<u8> {
+    let mut out = Vec::new();
+    for msg in [
+        json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "capabilities": {} } }),
+        json!({ "jsonrpc": "2.0", "method": "initialized", "params": {} }),
+    ] {
+        let body = msg.to_string();
+        out.extend_from_slice(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes());
+    }
+    out
+}
+
+/// The ids of the responses in a block of LSP frames, in order.
+fn response_ids(mut bytes: &[u8]) -> Vec<i64> {
+    let mut ids = Vec::new();
+    while let Some(sep) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+        let header = String::from_utf8_lossy(&bytes[..sep]);
+        let len: usize = header
+            .lines()
+            .find_map(|l| l.strip_prefix("Content-Length: "))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let body: Value = serde_json::from_slice(&bytes[sep + 4..sep + 4 + len]).unwrap();
+        if body.get("method").is_none() {
+            assert!(body.get("result").is_some(), "an error: {body}");
+            ids.push(body["id"].as_i64().unwrap());
+        }
+        bytes = &bytes[sep + 4 + len..];
+    }
+    ids
+}
+
+/// The sidecar with debug logs into `log`.
+fn bare_command(home: &std::path::Path, log: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sidekick-server"));
+    cmd.env("SIDEKICK_HOME", home)
+        .env("SIDEKICK_KEYRING_SERVICE", support::unique_service())
+        .env("SIDEKICK_LOG", "debug")
+        .env_remove("OPENAI_API_KEY")
+        .stderr(std::fs::File::create(log).unwrap());
+    cmd
+}
+
+/// Node (so VS Code) gives a child Unix sockets for stdio, Rust and most editors give pipes
+/// (every other test), a shell may give files: all of them carry the protocol.
+#[test]
+fn stdio_may_be_sockets_or_files() {
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixStream;
+
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let (mut to_server, server_in) = UnixStream::pair().unwrap();
+    let (mut from_server, server_out) = UnixStream::pair().unwrap();
+    let mut child = bare_command(home.path(), &log)
+        .stdin(std::os::fd::OwnedFd::from(server_in))
+        .stdout(std::os::fd::OwnedFd::from(server_out))
+        .spawn()
+        .unwrap();
+    to_server.write_all(&session_frames()).unwrap();
+    to_server.shutdown(std::net::Shutdown::Write).unwrap();
+    from_server
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let mut out = Vec::new();
+    from_server.read_to_end(&mut out).unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(response_ids(&out), [1], "over sockets");
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("stdin is read on the reactor"), "{logged}");
+    assert!(
+        logged.contains("stdout is written on the reactor"),
+        "{logged}"
+    );
+
+    let (input, output) = (dir.path().join("in"), dir.path().join("out"));
+    std::fs::write(&input, session_frames()).unwrap();
+    let status = bare_command(home.path(), &log)
+        .stdin(std::fs::File::open(&input).unwrap())
+        .stdout(std::fs::File::create(&output).unwrap())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(
+        response_ids(&std::fs::read(&output).unwrap()),
+        [1],
+        "from and to files"
+    );
+    // Files cannot be polled: tokio's blocking-pool handles read and write them.
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(!logged.contains("on the reactor"), "{logged}");
+}
