@@ -1,6 +1,7 @@
-//! In-process cost of the relay's hot path, per chunk: SSE framing (eventsource-stream, as
-//! async-openai uses it) → `sidekick_server::wire::Chunk` (serde, lenient) → text appended,
-//! against a baseline of `serde_json::from_str::<serde_json::Value>` on the same bytes.
+//! In-process cost of the relay's hot path, per chunk: SSE framing (sse-stream, as `chat.rs`
+//! uses it) → `sidekick_server::wire::Chunk` (serde, lenient) → text appended, against a
+//! baseline of `serde_json::from_str::<serde_json::Value>` on the same bytes, and against
+//! eventsource-stream (async-openai's parser, which the relay used before) in a burst's reads.
 //!
 //! `cargo bench -p sidekick-server --bench relay_parse`; `scripts/bench.sh` reads the medians
 //! from `target/criterion/*/new/estimates.json`. Figures go to docs/performance.md.
@@ -65,35 +66,6 @@ fn large_reads(frames: &[Vec<u8>]) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// A linear SSE splitter (one buffer, a read offset, no copy per line) feeding the same chunk
-/// type: what the relay could do instead of eventsource-stream, for comparison.
-fn linear_text(frames: &[Vec<u8>]) -> String {
-    let mut buf: Vec<u8> = Vec::new();
-    let mut text = String::new();
-    for frame in frames {
-        buf.extend_from_slice(frame);
-        let mut start = 0;
-        while let Some(pos) = buf[start..].iter().position(|&b| b == b'\n') {
-            let line = &buf[start..start + pos];
-            start += pos + 1;
-            let Some(data) = line.strip_prefix(b"data: ") else {
-                continue;
-            };
-            if data == b"[DONE]" {
-                continue;
-            }
-            let chunk: Chunk = serde_json::from_slice(data).expect("a chunk");
-            for choice in chunk.choices.iter().filter(|c| c.index == 0) {
-                if let Some(t) = choice.delta.as_ref().and_then(|d| d.content.as_deref()) {
-                    text.push_str(t);
-                }
-            }
-        }
-        buf.drain(..start);
-    }
-    text
-}
-
 /// Drives an always-ready stream to its end without a runtime.
 fn for_each<S: Stream>(stream: S, mut f: impl FnMut(S::Item)) {
     let mut stream = pin!(stream);
@@ -107,42 +79,68 @@ fn for_each<S: Stream>(stream: S, mut f: impl FnMut(S::Item)) {
     }
 }
 
-/// What `chat.rs` does per event: parse the chunk, append choice 0's content.
+/// Appends choice 0's content of one event's data, as `chat.rs` does.
+fn append(text: &mut String, data: &str) {
+    if data == "[DONE]" {
+        return;
+    }
+    let chunk: Chunk = serde_json::from_str(data).expect("a chunk");
+    for choice in chunk.choices.iter().filter(|c| c.index == 0) {
+        if let Some(t) = choice.delta.as_ref().and_then(|d| d.content.as_deref()) {
+            text.push_str(t);
+        }
+    }
+}
+
+fn byte_stream(frames: &[Vec<u8>]) -> impl Stream<Item = Result<&[u8], Infallible>> {
+    futures_util::stream::iter(frames.iter().map(|f| Ok(f.as_slice())))
+}
+
+/// What `chat.rs` does per event: sse-stream, parse the chunk, append choice 0's content.
 fn relay_text(frames: &[Vec<u8>]) -> String {
-    let bytes = futures_util::stream::iter(frames.iter().map(Ok::<_, Infallible>));
     let mut text = String::new();
-    for_each(eventsource_stream::EventStream::new(bytes), |event| {
-        let event = event.expect("valid SSE");
-        if event.data == "[DONE]" {
-            return;
-        }
-        let chunk: Chunk = serde_json::from_str(&event.data).expect("a chunk");
-        for choice in chunk.choices.iter().filter(|c| c.index == 0) {
-            if let Some(t) = choice.delta.as_ref().and_then(|d| d.content.as_deref()) {
-                text.push_str(t);
+    for_each(
+        sse_stream::SseByteStream::new(byte_stream(frames)),
+        |event| {
+            if let Some(data) = event.expect("valid SSE").data.as_deref() {
+                append(&mut text, data);
             }
-        }
-    });
+        },
+    );
+    text
+}
+
+/// The same with eventsource-stream, async-openai's SSE parser, which the relay used before.
+fn eventsource_text(frames: &[Vec<u8>]) -> String {
+    let mut text = String::new();
+    for_each(
+        eventsource_stream::EventStream::new(byte_stream(frames)),
+        |event| append(&mut text, &event.expect("valid SSE").data),
+    );
     text
 }
 
 /// Baseline: the same SSE framing, then a generic `Value` parse and lookup.
 fn value_text(frames: &[Vec<u8>]) -> String {
-    let bytes = futures_util::stream::iter(frames.iter().map(Ok::<_, Infallible>));
     let mut text = String::new();
-    for_each(eventsource_stream::EventStream::new(bytes), |event| {
-        let event = event.expect("valid SSE");
-        if event.data == "[DONE]" {
-            return;
-        }
-        let v: Value = serde_json::from_str(&event.data).expect("JSON");
-        if let Some(t) = v
-            .pointer("/choices/0/delta/content")
-            .and_then(Value::as_str)
-        {
-            text.push_str(t);
-        }
-    });
+    for_each(
+        sse_stream::SseByteStream::new(byte_stream(frames)),
+        |event| {
+            let Some(data) = event.expect("valid SSE").data else {
+                return;
+            };
+            if data == "[DONE]" {
+                return;
+            }
+            let v: Value = serde_json::from_str(&data).expect("JSON");
+            if let Some(t) = v
+                .pointer("/choices/0/delta/content")
+                .and_then(Value::as_str)
+            {
+                text.push_str(t);
+            }
+        },
+    );
     text
 }
 
@@ -153,7 +151,7 @@ fn benches(c: &mut Criterion) {
     assert_eq!(relay_text(&frames), expected);
     assert_eq!(value_text(&frames), expected);
     assert_eq!(relay_text(&large), expected);
-    assert_eq!(linear_text(&large), expected);
+    assert_eq!(eventsource_text(&large), expected);
 
     // Elements = SSE events (role, 2,000 content, finish, usage, [DONE]).
     let events = frames.len() as u64;
@@ -169,8 +167,8 @@ fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("sse_to_text_64k_reads");
     g.throughput(Throughput::Elements(events));
     g.bench_function("wire_chunk", |b| b.iter(|| relay_text(black_box(&large))));
-    g.bench_function("linear_splitter", |b| {
-        b.iter(|| linear_text(black_box(&large)))
+    g.bench_function("eventsource_stream", |b| {
+        b.iter(|| eventsource_text(black_box(&large)))
     });
     g.finish();
 

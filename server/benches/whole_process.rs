@@ -377,8 +377,9 @@ struct DirectRun {
     chunks: usize,
 }
 
-/// What any client must do at least: POST, read the body, split SSE events, parse each
-/// chunk with the sidecar's own lenient type. No JSON-RPC hop.
+/// What any client must do at least: POST, read the body, split SSE events (with the
+/// sidecar's own parser, sse-stream), parse each chunk with the sidecar's own lenient type.
+/// No JSON-RPC hop.
 async fn direct_read(http: &reqwest::Client, base_url: &str) -> DirectRun {
     let body = json!({
         "model": MODEL,
@@ -394,41 +395,33 @@ async fn direct_read(http: &reqwest::Client, base_url: &str) -> DirectRun {
         .await
         .expect("fake answers");
     assert!(resp.status().is_success());
-    let mut stream = resp.bytes_stream();
-    let mut buf: Vec<u8> = Vec::new();
+    let mut events = sse_stream::SseByteStream::new(resp.bytes_stream());
     let mut first = None;
     let mut chunks = 0;
     let mut done = None;
-    'read: while let Some(bytes) = stream.next().await {
-        buf.extend_from_slice(&bytes.expect("body"));
-        let mut start = 0;
-        while let Some(pos) = buf[start..].windows(2).position(|w| w == b"\n\n") {
-            let event = &buf[start..start + pos];
-            start += pos + 2;
-            let Some(data) = event.strip_prefix(b"data: ") else {
-                continue;
-            };
-            if data == b"[DONE]" {
-                done = Some(Instant::now());
-                break 'read;
-            }
-            let chunk: Chunk = serde_json::from_slice(data).expect("a chunk");
-            chunks += 1;
-            let has_text = chunk.choices.iter().any(|c| {
-                c.delta
-                    .as_ref()
-                    .and_then(|d| d.content.as_deref())
-                    .is_some_and(|t| !t.is_empty())
-            });
-            if has_text && first.is_none() {
-                first = Some(Instant::now());
-            }
+    while let Some(event) = events.next().await {
+        let Some(data) = event.expect("valid SSE").data else {
+            continue;
+        };
+        if data == "[DONE]" {
+            done = Some(Instant::now());
+            break;
         }
-        buf.drain(..start);
+        let chunk: Chunk = serde_json::from_str(&data).expect("a chunk");
+        chunks += 1;
+        let has_text = chunk.choices.iter().any(|c| {
+            c.delta
+                .as_ref()
+                .and_then(|d| d.content.as_deref())
+                .is_some_and(|t| !t.is_empty())
+        });
+        if has_text && first.is_none() {
+            first = Some(Instant::now());
+        }
     }
     let done = done.expect("[DONE]");
     // Untimed: read the chunked body's end so the pooled connection is reused, the best case.
-    while stream.next().await.is_some() {}
+    while events.next().await.is_some() {}
     DirectRun {
         ttft: first.expect("a token") - sent,
         ttlt: done - sent,
@@ -807,7 +800,8 @@ fn main() {
         quick,
     };
 
-    // `--only a,b` runs a subset (cold_start, idle, relay, throughput, cancel, concurrent).
+    // `--only a,b` runs a subset (cold_start, idle, relay [= relay_burst + relay_paced],
+    // throughput, cancel, concurrent).
     let only: Option<Vec<String>> = args
         .iter()
         .position(|a| a == "--only")
@@ -826,13 +820,17 @@ fn main() {
     if wants("idle") {
         report.insert("idle".into(), bench.idle_rss());
     }
-    if wants("relay") || wants("throughput") || wants("cancel") {
+    let relay_burst = wants("relay") || wants("relay_burst");
+    let relay_paced = wants("relay") || wants("relay_paced");
+    if relay_burst || relay_paced || wants("throughput") || wants("cancel") {
         let env = bench.env();
         let mut s = Sidecar::start(&env);
         s.connect_demo();
-        if wants("relay") {
+        if relay_burst {
             let burst = bench.relay(&mut s, "burst", 2000, Duration::ZERO, bench.reps(40));
             report.insert("relay_burst".into(), burst);
+        }
+        if relay_paced {
             let paced = bench.relay(&mut s, "paced", 300, PACE, bench.reps(12));
             report.insert("relay_paced".into(), paced);
         }
