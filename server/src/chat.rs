@@ -92,6 +92,10 @@ impl Relay {
                 text,
             })
             .await;
+        // The delta is queued; the task that writes stdout shares this thread. Step aside so
+        // it goes out now, not after the rest of a burst is parsed (a first token late by
+        // milliseconds otherwise).
+        tokio::task::yield_now().await;
     }
 }
 
