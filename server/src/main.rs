@@ -40,7 +40,12 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let served = runtime.block_on(sidekick_server::serve_stdio());
+    // Served as a task, not as `block_on`'s own future: that one is polled only between
+    // batches of 61 task polls, so during a burst (the connection and chat tasks waking each
+    // other) a queued delta waited up to a millisecond to be written.
+    let served = runtime
+        .block_on(runtime.spawn(sidekick_server::serve_stdio()))
+        .unwrap_or_else(|e| Err(anyhow::anyhow!("the server task failed: {e}")));
     // Dropping the runtime would wait for the stdin reader, which may sit in a blocking read
     // for ever: the session is over, so is the process.
     match served {
