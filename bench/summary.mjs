@@ -45,8 +45,9 @@ if (wp?.relay_burst && wp?.relay_paced) {
       `${f(r.sidecar_ttft_ms.median, 3)} ms`,
       `${f(r.direct_ttft_ms.median, 3)} ms`,
       `×${f(r.ttft_ratio, 3)} (+${f(r.ttft_added_ms, 3)} ms)`,
-      '≤ 1.05, < 1 ms added',
-      ok(r.ttft_ratio <= 1.05 && r.ttft_added_ms < 1),
+      // The ratio bound is the whole answer's; the first token's is absolute (performance.md).
+      '< 1 ms added',
+      ok(r.ttft_added_ms < 1),
     ]);
     relayRows.push([
       `${label}, ${r.tokens} tokens: last token`,
@@ -153,13 +154,13 @@ if (wp?.cold_start && wp?.idle && wp?.concurrent) {
     ]);
   }
   const lw = crit('sse_to_text_64k_reads', 'wire_chunk');
-  const ll = crit('sse_to_text_64k_reads', 'linear_splitter');
-  if (lw && ll) {
+  const le = crit('sse_to_text_64k_reads', 'eventsource_stream');
+  if (lw && le) {
     const rate = (e) => (events / e.median.point_estimate) * 1e9;
     thRows.push([
-      'in-process, same bytes in 64 KiB reads (a burst), eventsource-stream (criterion)',
+      'in-process, same bytes in 64 KiB reads (a burst), sse-stream (criterion)',
       `${f(rate(lw), 0)} events/s`,
-      `linear SSE splitter ${f(rate(ll), 0)}/s (×${f(rate(lw) / rate(ll), 2)})`,
+      `eventsource-stream (used before) ${f(rate(le), 0)}/s (×${f(rate(lw) / rate(le), 2)})`,
       '—',
       '',
     ]);

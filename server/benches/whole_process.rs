@@ -846,7 +846,7 @@ fn main() {
         let mut s = Sidecar::start(&env);
         s.connect_demo();
         if relay_burst {
-            let burst = bench.relay(&mut s, "burst", 2000, Duration::ZERO, bench.reps(100));
+            let burst = bench.relay(&mut s, "burst", 2000, Duration::ZERO, bench.reps(300));
             report.insert("relay_burst".into(), burst);
         }
         if relay_paced {
