@@ -70,9 +70,13 @@ impl Relay {
         })
     }
 
+    /// Mid-stream: the delta is queued, and the task that writes stdout shares this thread;
+    /// stepping aside lets it go out before the rest of a burst is parsed. (The last delta
+    /// needs no such step: the result follows at once.)
     async fn flush_if_due(&mut self) {
         if self.due().is_some_and(|d| d <= Instant::now()) {
             self.flush().await;
+            tokio::task::yield_now().await;
         }
     }
 
@@ -92,10 +96,6 @@ impl Relay {
                 text,
             })
             .await;
-        // The delta is queued; the task that writes stdout shares this thread. Step aside so
-        // it goes out now, not after the rest of a burst is parsed (a first token late by
-        // milliseconds otherwise).
-        tokio::task::yield_now().await;
     }
 }
 
