@@ -47,6 +47,29 @@ static OBSERVER_REALTIME: std::sync::atomic::AtomicBool = std::sync::atomic::Ato
 /// ordinary thread may then wait out a whole scheduler slice (~3 ms with EEVDF) before it
 /// runs: the sidecar's first delta would be stamped late for the harness's sake. The direct
 /// read has no such observer: it stamps its own reads.
+/// Pins the calling thread (and what it spawns later) to one CPU; false if that fails.
+fn pin_to_cpu(cpu: usize) -> bool {
+    // SAFETY: a zeroed cpu_set_t is an empty set; CPU_SET writes inside it; pid 0 is the
+    // calling thread.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
+    }
+}
+
+/// The CPU the fake upstream runs on and the one its reader (the sidecar, or the direct read)
+/// runs on, when the machine has two or more. A real upstream is another machine and costs the
+/// reader's CPU nothing; on two cores shared freely, the scheduler now and then put the fake
+/// and the reader on one core and the reader fell behind (burst last-token ratio ×0.88–1.30
+/// between runs of one binary).
+const FAKE_CPU: usize = 0;
+const READER_CPU: usize = 1;
+
+fn pinning() -> bool {
+    std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
+}
+
 fn observe_in_real_time() -> bool {
     let param = libc::sched_param { sched_priority: 1 };
     // SAFETY: pthread_self() is the calling thread; `param` outlives the call.
@@ -156,6 +179,16 @@ struct Env {
 
 fn sidecar_command(env: &Env) -> Command {
     let mut cmd = Command::new(sidecar_bin());
+    if pinning() {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: between fork and exec, only the async-signal-safe sched_setaffinity runs.
+        unsafe {
+            cmd.pre_exec(|| {
+                pin_to_cpu(READER_CPU);
+                Ok(())
+            });
+        }
+    }
     cmd.env("SIDEKICK_HOME", env.home.path())
         .env("SIDEKICK_KEYRING_SERVICE", &env.service)
         .env_remove("OPENAI_API_KEY")
@@ -799,11 +832,19 @@ fn main() {
         size as f64 / 1e6
     );
 
+    let pinned = pinning();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .on_thread_start(move || {
+            if pinned {
+                pin_to_cpu(FAKE_CPU);
+            }
+        })
         .enable_all()
         .build()
         .expect("runtime");
+    // The direct read runs on this thread (`direct_rt.block_on`): the reader's CPU.
+    let pinned = pinned && pin_to_cpu(READER_CPU);
     let fake = rt
         .block_on(FakeOpenAi::builder().require_key(false).start())
         .expect("fake starts");
@@ -833,6 +874,10 @@ fn main() {
         json!({ "path": bin.display().to_string(), "bytes": size }),
     );
     report.insert("quick".into(), json!(quick));
+    report.insert(
+        "pinned".into(),
+        json!(pinned.then(|| json!({ "fake_cpu": FAKE_CPU, "reader_cpu": READER_CPU }))),
+    );
     if wants("cold_start") {
         report.insert("cold_start".into(), bench.cold_start(bench.reps(60)));
     }
