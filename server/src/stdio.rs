@@ -25,8 +25,8 @@ enum Kind {
 
 /// A duplicate of the descriptor (same open file, so the same pipe or socket) and its kind.
 fn inspect(fd: impl AsFd) -> io::Result<(OwnedFd, Kind)> {
-    let owned = fd.as_fd().try_clone_to_owned()?;
-    let file_type = File::from(owned.try_clone()?).metadata()?.file_type();
+    let file = File::from(fd.as_fd().try_clone_to_owned()?);
+    let file_type = file.metadata()?.file_type();
     let kind = if file_type.is_fifo() {
         Kind::Fifo
     } else if file_type.is_socket() {
@@ -34,61 +34,64 @@ fn inspect(fd: impl AsFd) -> io::Result<(OwnedFd, Kind)> {
     } else {
         Kind::Other
     };
-    Ok((owned, kind))
+    Ok((OwnedFd::from(file), kind))
 }
 
-fn socket(fd: OwnedFd) -> io::Result<tokio::net::UnixStream> {
-    let stream = std::os::unix::net::UnixStream::from(fd);
-    stream.set_nonblocking(true)?;
-    tokio::net::UnixStream::from_std(stream)
+/// `fd` registered with the reactor: `fifo` for a pipe, a Unix stream for a socket; `fallback`
+/// (tokio's blocking-pool handle) for anything else or if registering fails.
+fn on_reactor<T>(
+    name: &str,
+    verb: &str,
+    fd: impl AsFd,
+    fifo: impl FnOnce(OwnedFd) -> io::Result<T>,
+    socket: impl FnOnce(tokio::net::UnixStream) -> T,
+    fallback: impl FnOnce() -> T,
+) -> T {
+    let registered = inspect(fd).and_then(|(fd, kind)| {
+        tracing::debug!("{name} is a {kind:?}");
+        Ok(match kind {
+            Kind::Fifo => Some(fifo(fd)?),
+            Kind::Socket => {
+                let stream = std::os::unix::net::UnixStream::from(fd);
+                stream.set_nonblocking(true)?;
+                Some(socket(tokio::net::UnixStream::from_std(stream)?))
+            }
+            Kind::Other => None,
+        })
+    });
+    match registered {
+        Ok(Some(io)) => {
+            tracing::debug!("{name} is {verb} on the reactor");
+            io
+        }
+        Ok(None) => fallback(),
+        Err(e) => {
+            tracing::debug!("{name} stays on the blocking pool: {e}");
+            fallback()
+        }
+    }
 }
 
 /// Stdin for the transport; needs a running runtime (the reactor registers the descriptor).
 pub fn stdin() -> Input {
-    let stdin = io::stdin();
-    let registered = inspect(&stdin).and_then(|(fd, kind)| -> io::Result<Option<Input>> {
-        tracing::debug!("stdin is a {kind:?}");
-        Ok(match kind {
-            Kind::Fifo => Some(Box::new(tokio::net::unix::pipe::Receiver::from_owned_fd(
-                fd,
-            )?)),
-            Kind::Socket => Some(Box::new(socket(fd)?)),
-            Kind::Other => None,
-        })
-    });
-    match registered {
-        Ok(Some(input)) => {
-            tracing::debug!("stdin is read on the reactor");
-            input
-        }
-        Ok(None) => Box::new(tokio::io::stdin()),
-        Err(e) => {
-            tracing::debug!("stdin stays on the blocking pool: {e}");
-            Box::new(tokio::io::stdin())
-        }
-    }
+    on_reactor(
+        "stdin",
+        "read",
+        io::stdin(),
+        |fd| Ok(Box::new(tokio::net::unix::pipe::Receiver::from_owned_fd(fd)?) as Input),
+        |stream| Box::new(stream),
+        || Box::new(tokio::io::stdin()),
+    )
 }
 
 /// Stdout for the transport; needs a running runtime.
 pub fn stdout() -> Output {
-    let stdout = io::stdout();
-    let registered = inspect(&stdout).and_then(|(fd, kind)| -> io::Result<Option<Output>> {
-        tracing::debug!("stdout is a {kind:?}");
-        Ok(match kind {
-            Kind::Fifo => Some(Box::new(tokio::net::unix::pipe::Sender::from_owned_fd(fd)?)),
-            Kind::Socket => Some(Box::new(socket(fd)?)),
-            Kind::Other => None,
-        })
-    });
-    match registered {
-        Ok(Some(output)) => {
-            tracing::debug!("stdout is written on the reactor");
-            output
-        }
-        Ok(None) => Box::new(tokio::io::stdout()),
-        Err(e) => {
-            tracing::debug!("stdout stays on the blocking pool: {e}");
-            Box::new(tokio::io::stdout())
-        }
-    }
+    on_reactor(
+        "stdout",
+        "written",
+        io::stdout(),
+        |fd| Ok(Box::new(tokio::net::unix::pipe::Sender::from_owned_fd(fd)?) as Output),
+        |stream| Box::new(stream),
+        || Box::new(tokio::io::stdout()),
+    )
 }
