@@ -177,13 +177,9 @@ impl Turn<'_> {
         loop {
             // Events the body already holds are taken without waiting; a cancel is still seen
             // at every event.
-            let ready = match events.next().now_or_never() {
-                Some(item) if !self.cancel.is_cancelled() => Some(item),
-                _ => None,
-            };
-            let item = match ready {
-                Some(item) => item,
-                None => {
+            let item = match events.next().now_or_never() {
+                Some(item) if !self.cancel.is_cancelled() => item,
+                _ => {
                     let due = relay.due();
                     if let Some(d) = due
                         && tick.deadline() != d

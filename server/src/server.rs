@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use serde_json::{Value, json};
+use tokio_util::task::AbortOnDropHandle;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::{
     DidChangeConfigurationParams, InitializeParams, InitializeResult, InitializedParams,
@@ -18,7 +19,6 @@ use crate::protocol::{
     ProvidersState, SERVER_NAME, SelectModelResult, method,
 };
 use crate::session::Session;
-use tokio_util::task::AbortOnDropHandle;
 
 pub struct Backend {
     session: Arc<Session>,
