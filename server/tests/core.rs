@@ -694,11 +694,17 @@ async fn exit_ends_the_process_at_once() {
 fn session_frames() -> Vec<u8> {
     let mut out = Vec::new();
     for msg in [
-        json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "capabilities": {} } }),
-        json!({ "jsonrpc": "2.0", "method": "initialized", "params": {} }),
+        lsp_server::Message::Request(lsp_server::Request::new(
+            1.into(),
+            "initialize".into(),
+            json!({ "capabilities": {} }),
+        )),
+        lsp_server::Message::Notification(lsp_server::Notification::new(
+            "initialized".into(),
+            json!({}),
+        )),
     ] {
-        let body = msg.to_string();
-        out.extend_from_slice(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes());
+        msg.write(&mut out).unwrap();
     }
     out
 }
@@ -706,21 +712,15 @@ fn session_frames() -> Vec<u8> {
 /// The ids of the responses in a block of LSP frames, in order.
 fn response_ids(mut bytes: &[u8]) -> Vec<i64> {
     let mut ids = Vec::new();
-    while let Some(sep) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
-        let header = String::from_utf8_lossy(&bytes[..sep]);
-        let len: usize = header
-            .lines()
-            .find_map(|l| l.strip_prefix("Content-Length: "))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
-        let body: Value = serde_json::from_slice(&bytes[sep + 4..sep + 4 + len]).unwrap();
-        if body.get("method").is_none() {
-            assert!(body.get("result").is_some(), "an error: {body}");
-            ids.push(body["id"].as_i64().unwrap());
+    while let Some(msg) = lsp_server::Message::read(&mut bytes).unwrap() {
+        if let lsp_server::Message::Response(r) = msg {
+            assert!(
+                r.response_result.is_ok(),
+                "an error: {:?}",
+                r.response_result
+            );
+            ids.push(r.id.to_string().parse().unwrap());
         }
-        bytes = &bytes[sep + 4 + len..];
     }
     ids
 }
