@@ -155,40 +155,58 @@ fn benches(c: &mut Criterion) {
 
     // Elements = SSE events (role, 2,000 content, finish, usage, [DONE]).
     let events = frames.len() as u64;
-    let mut g = c.benchmark_group("sse_to_text");
-    g.throughput(Throughput::Elements(events));
-    g.bench_function("wire_chunk", |b| b.iter(|| relay_text(black_box(&frames))));
-    g.bench_function("serde_value_baseline", |b| {
-        b.iter(|| value_text(black_box(&frames)))
-    });
-    g.finish();
-
+    pair(
+        c,
+        "sse_to_text",
+        events,
+        ("wire_chunk", &|| {
+            black_box(relay_text(black_box(&frames)));
+        }),
+        ("serde_value_baseline", &|| {
+            black_box(value_text(black_box(&frames)));
+        }),
+    );
     // A burst: the parser sees 64 KiB at a time instead of one event per read.
-    let mut g = c.benchmark_group("sse_to_text_64k_reads");
-    g.throughput(Throughput::Elements(events));
-    g.bench_function("wire_chunk", |b| b.iter(|| relay_text(black_box(&large))));
-    g.bench_function("eventsource_stream", |b| {
-        b.iter(|| eventsource_text(black_box(&large)))
-    });
-    g.finish();
-
-    let chunks = data.len() as u64;
-    let mut g = c.benchmark_group("chunk_parse");
-    g.throughput(Throughput::Elements(chunks));
-    g.bench_function("wire_chunk", |b| {
-        b.iter(|| {
+    pair(
+        c,
+        "sse_to_text_64k_reads",
+        events,
+        ("wire_chunk", &|| {
+            black_box(relay_text(black_box(&large)));
+        }),
+        ("eventsource_stream", &|| {
+            black_box(eventsource_text(black_box(&large)));
+        }),
+    );
+    pair(
+        c,
+        "chunk_parse",
+        data.len() as u64,
+        ("wire_chunk", &|| {
             for d in black_box(&data) {
                 black_box(serde_json::from_str::<Chunk>(d).expect("a chunk"));
             }
-        })
-    });
-    g.bench_function("serde_value_baseline", |b| {
-        b.iter(|| {
+        }),
+        ("serde_value_baseline", &|| {
             for d in black_box(&data) {
                 black_box(serde_json::from_str::<Value>(d).expect("JSON"));
             }
-        })
-    });
+        }),
+    );
+}
+
+/// One criterion group: a function and its baseline over the same `elements`.
+fn pair(
+    c: &mut Criterion,
+    group: &str,
+    elements: u64,
+    (name, run): (&str, &dyn Fn()),
+    (base_name, base): (&str, &dyn Fn()),
+) {
+    let mut g = c.benchmark_group(group);
+    g.throughput(Throughput::Elements(elements));
+    g.bench_function(name, |b| b.iter(run));
+    g.bench_function(base_name, |b| b.iter(base));
     g.finish();
 }
 

@@ -41,12 +41,6 @@ const PACE: Duration = Duration::from_millis(10);
 /// Whether the thread that timestamps the sidecar's messages got a real-time priority.
 static OBSERVER_REALTIME: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Makes the calling thread SCHED_FIFO (needs root or CAP_SYS_NICE; false otherwise). The
-/// thread that reads and timestamps the sidecar's stdout does next to nothing, but on two
-/// cores a burst keeps both busy (the fake writing, the sidecar reading), and a woken
-/// ordinary thread may then wait out a whole scheduler slice (~3 ms with EEVDF) before it
-/// runs: the sidecar's first delta would be stamped late for the harness's sake. The direct
-/// read has no such observer: it stamps its own reads.
 /// Pins the calling thread (and what it spawns later) to one CPU; false if that fails.
 fn pin_to_cpu(cpu: usize) -> bool {
     // SAFETY: a zeroed cpu_set_t is an empty set; CPU_SET writes inside it; pid 0 is the
@@ -70,6 +64,12 @@ fn pinning() -> bool {
     std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
 }
 
+/// Makes the calling thread SCHED_FIFO (needs root or CAP_SYS_NICE; false otherwise). The
+/// thread that reads and timestamps the sidecar's stdout does next to nothing, but on two
+/// cores a burst keeps both busy (the fake writing, the sidecar reading), and a woken
+/// ordinary thread may then wait out a whole scheduler slice (~3 ms with EEVDF) before it
+/// runs: the sidecar's first delta would be stamped late for the harness's sake. The direct
+/// read has no such observer: it stamps its own reads.
 fn observe_in_real_time() -> bool {
     let param = libc::sched_param { sched_priority: 1 };
     // SAFETY: pthread_self() is the calling thread; `param` outlives the call.
