@@ -8,7 +8,7 @@
 //
 //   node bench/editor-cpu.mjs [--quick] [--out FILE] [--sidecar BIN] [--fake BIN]
 //
-// The driver starts the release fake-openai binary (burst, then --token-delay-ms 10 = 100
+// The driver starts the release fake-providers binary (burst, then --token-delay-ms 10 = 100
 // tokens/s), spawns the child processes, and prints and writes medians and ratios.
 // Figures go to docs/performance.md; nothing here asserts a time.
 
@@ -146,9 +146,9 @@ function startFake(bin, tokens, delayMs) {
     rl.once('line', (line) => {
       const m = /listening on (\S+)/.exec(line);
       if (m) resolve({ proc, url: m[1] });
-      else reject(new Error(`fake-openai said: ${line}`));
+      else reject(new Error(`fake-providers said: ${line}`));
     });
-    proc.once('exit', (code) => reject(new Error(`fake-openai exited with ${code}`)));
+    proc.once('exit', (code) => reject(new Error(`fake-providers exited with ${code}`)));
   });
 }
 
@@ -222,7 +222,7 @@ async function main() {
   }
   const quick = flag('--quick');
   const tokens = Number(arg('--tokens', '2000'));
-  const fakeBin = arg('--fake', path.join(root, 'target/release/fake-openai'));
+  const fakeBin = arg('--fake', path.join(root, 'target/release/fake-providers'));
   const outFile = arg('--out', path.join(root, 'target/bench-results/editor_cpu.json'));
   const burst = await measure('burst', fakeBin, tokens, 0, quick ? 3 : 8, quick ? 3 : 5, false);
   const paced = await measure('100 tok/s', fakeBin, tokens, 10, quick ? 1 : 3, quick ? 2 : 3, true);

@@ -41,7 +41,7 @@ import {
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const VSIX = process.env.SIDEKICK_E2E_VSIX ?? join(root, 'dist', 'sidekick-linux-x64.vsix');
-const FAKE = process.env.SIDEKICK_E2E_FAKE ?? join(root, 'target', 'debug', 'fake-openai');
+const FAKE = process.env.SIDEKICK_E2E_FAKE ?? join(root, 'target', 'debug', 'fake-providers');
 const SHOTS = resolve(process.env.SIDEKICK_E2E_SHOTS || join(root, 'e2e-shots'));
 const KEEP = process.env.SIDEKICK_E2E_KEEP === '1';
 
@@ -163,7 +163,7 @@ before(async () => {
     'run inside scripts/with-keyring.sh (e2e/run.sh does): the journey needs a private keychain',
   );
   assert.ok(existsSync(VSIX), `no VSIX at ${VSIX}: run npm run package (e2e/run.sh does)`);
-  assert.ok(existsSync(FAKE), `no fake-openai at ${FAKE}: cargo build -p fake-openai (e2e/run.sh does)`);
+  assert.ok(existsSync(FAKE), `no fake-providers at ${FAKE}: cargo build -p fake-providers (e2e/run.sh does)`);
   // Only what an earlier journey wrote here goes: its screenshots and its logs folder.
   mkdirSync(SHOTS, { recursive: true });
   for (const f of readdirSync(SHOTS)) if (/^\d.*\.png$/.test(f)) rmSync(join(SHOTS, f));
@@ -180,15 +180,15 @@ before(async () => {
   let announced;
   const urlSeen = new Promise((r) => (announced = r));
   s.fake = startGroup(FAKE, ['--port', '0', '--org', ORG], {
-    log: join(s.logs, 'fake-openai.log'),
+    log: join(s.logs, 'fake-providers.log'),
     onStdoutLine: (line) => {
-      const m = line.match(/^fake-openai listening on (http:\/\/\S+)$/);
+      const m = line.match(/^fake-providers listening on (http:\/\/\S+)$/);
       if (m) announced(m[1]);
     },
   });
   s.baseUrl = await Promise.race([
     urlSeen,
-    s.fake.exited.then(() => Promise.reject(new Error(`fake-openai exited:\n${tail(s.fake.log)}`))),
+    s.fake.exited.then(() => Promise.reject(new Error(`fake-providers exited:\n${tail(s.fake.log)}`))),
   ]);
 
   // code-server passes its environment to the extension host, which passes it to the sidecar.

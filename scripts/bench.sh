@@ -24,7 +24,7 @@ step() { printf '\n== %s ==\n' "$*"; }
 mkdir -p target/bench-results
 
 step "release binaries (profile.release: lto=fat, codegen-units=1, strip)"
-cargo build --release --locked -p sidekick-server -p fake-openai
+cargo build --release --locked -p sidekick-server -p fake-providers
 
 step "bench dependencies (bench/package.json: vscode-jsonrpc, openai)"
 if [ ! -d bench/node_modules ] || [ bench/package-lock.json -nt bench/node_modules/.package-lock.json ]; then

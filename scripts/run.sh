@@ -80,24 +80,24 @@ vsix=$root/dist/sidekick-linux-x64.vsix
 [ -f "$vsix" ] || vsix=$(ls -t "$root"/dist/sidekick-*.vsix 2>/dev/null | head -1)
 [ -n "$vsix" ] && [ -f "$vsix" ] || die "npm run package made no VSIX in dist/ (log: $state/package.log)"
 if [ "$demo" = 1 ]; then
-  say "building the fake OpenAI server (cargo build --release -p fake-openai)"
-  cargo build --quiet --release -p fake-openai
+  say "building the fake OpenAI server (cargo build --release -p fake-providers)"
+  cargo build --quiet --release -p fake-providers
 fi
 
 # ---- demo provider ---------------------------------------------------------------------------
 if [ "$demo" = 1 ]; then
-  fake_log=$state/fake-openai.log
-  setsid "$root/target/release/fake-openai" --port "${SIDEKICK_DEMO_PORT:-0}" --no-key \
+  fake_log=$state/fake-providers.log
+  setsid "$root/target/release/fake-providers" --port "${SIDEKICK_DEMO_PORT:-0}" --no-key \
     --token-delay-ms 30 >"$fake_log.out" 2>"$fake_log" &
   pids+=($!)
   base_url=
   for _ in $(seq 100); do
-    base_url=$(sed -n 's/^fake-openai listening on \(http[^ ]*\)$/\1/p' "$fake_log.out")
+    base_url=$(sed -n 's/^fake-providers listening on \(http[^ ]*\)$/\1/p' "$fake_log.out")
     [ -n "$base_url" ] && break
-    kill -0 "${pids[-1]}" 2>/dev/null || die "fake-openai did not start: $(cat "$fake_log")"
+    kill -0 "${pids[-1]}" 2>/dev/null || die "fake-providers did not start: $(cat "$fake_log")"
     sleep 0.1
   done
-  [ -n "$base_url" ] || die "fake-openai printed no URL: $(cat "$fake_log")"
+  [ -n "$base_url" ] || die "fake-providers printed no URL: $(cat "$fake_log")"
   export SIDEKICK_DEMO_BASE_URL=$base_url
   say "local demo provider: fake OpenAI server at $base_url (log: $fake_log)"
 fi

@@ -13,8 +13,8 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use fake_openai::SseStep;
-use fake_openai::sse::{self, ChunkMeta};
+use fake_providers::SseStep;
+use fake_providers::sse::{self, ChunkMeta};
 use futures_util::Stream;
 use serde_json::Value;
 use sidekick_server::wire::Chunk;

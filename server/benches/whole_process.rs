@@ -28,8 +28,8 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use fake_openai::sse::{self, ChunkMeta};
-use fake_openai::{FakeHandle, FakeOpenAi, Reply, SseStep};
+use fake_providers::sse::{self, ChunkMeta};
+use fake_providers::{FakeHandle, FakeProvider, Reply, SseStep};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use sidekick_server::wire::Chunk;
@@ -846,7 +846,7 @@ fn main() {
     // The direct read runs on this thread (`direct_rt.block_on`): the reader's CPU.
     let pinned = pinned && pin_to_cpu(READER_CPU);
     let fake = rt
-        .block_on(FakeOpenAi::builder().require_key(false).start())
+        .block_on(FakeProvider::builder().require_key(false).start())
         .expect("fake starts");
     let direct_rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

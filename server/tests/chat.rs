@@ -6,10 +6,10 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use fake_openai::errors::{self, RetryHint};
-use fake_openai::sse::{self, ChunkMeta};
-use fake_openai::{FakeHandle, FakeOpenAi};
-use fake_openai::{Reply, SseStep};
+use fake_providers::errors::{self, RetryHint};
+use fake_providers::sse::{self, ChunkMeta};
+use fake_providers::{FakeHandle, FakeProvider};
+use fake_providers::{Reply, SseStep};
 use serde_json::{Value, json};
 use support::{Options, Sidecar, guidance};
 
@@ -17,7 +17,7 @@ const MODEL: &str = "gpt-4o-mini";
 
 async fn setup(init: Value) -> (Sidecar, FakeHandle, tempfile::TempDir) {
     let home = tempfile::tempdir().unwrap();
-    let fake = FakeOpenAi::builder().start().await.unwrap();
+    let fake = FakeProvider::builder().start().await.unwrap();
     let mut opts = Options::new(home.path());
     opts.openai_base_url = Some(fake.base_url());
     opts.init = init;
@@ -573,7 +573,7 @@ async fn cancel_closes_the_upstream_connection_at_once() {
 #[tokio::test]
 async fn sixteen_parallel_chats_never_cross() {
     let home = tempfile::tempdir().unwrap();
-    let fake = FakeOpenAi::builder()
+    let fake = FakeProvider::builder()
         .token_delay(Duration::from_millis(5))
         .start()
         .await
@@ -663,7 +663,7 @@ async fn disconnect_cancels_running_chats_and_no_delta_follows() {
 #[tokio::test]
 async fn a_server_that_refuses_max_tokens_gets_max_completion_tokens() {
     let home = tempfile::tempdir().unwrap();
-    let local = FakeOpenAi::builder()
+    let local = FakeProvider::builder()
         .require_key(false)
         .start()
         .await

@@ -4,19 +4,19 @@
 
 mod support;
 
-use fake_openai::FakeOpenAi;
+use fake_providers::FakeProvider;
 use serde_json::{Value, json};
 use support::{Options, Sidecar, VALID_KEY, all_files_text, guidance, secret_tool_lookup};
 
-async fn fake() -> fake_openai::FakeHandle {
-    FakeOpenAi::builder()
+async fn fake() -> fake_providers::FakeHandle {
+    FakeProvider::builder()
         .allowed_orgs(["org-sidekick"])
         .start()
         .await
         .unwrap()
 }
 
-async fn sidecar(home: &std::path::Path, fake: &fake_openai::FakeHandle) -> (Sidecar, Options) {
+async fn sidecar(home: &std::path::Path, fake: &fake_providers::FakeHandle) -> (Sidecar, Options) {
     let mut opts = Options::new(home);
     opts.openai_base_url = Some(fake.base_url());
     (Sidecar::start(opts.clone()).await, opts)
@@ -494,7 +494,7 @@ async fn bad_params_and_unknown_methods_never_stop_the_server() {
 #[tokio::test]
 async fn compatible_provider_without_a_key() {
     let home = tempfile::tempdir().unwrap();
-    let local = FakeOpenAi::builder()
+    let local = FakeProvider::builder()
         .require_key(false)
         .start()
         .await
@@ -581,7 +581,7 @@ async fn corrupt_state_file_is_reported_and_replaced() {
 #[tokio::test]
 async fn demo_provider_appears_only_when_asked_for_and_needs_no_key() {
     let home = tempfile::tempdir().unwrap();
-    let demo = FakeOpenAi::builder()
+    let demo = FakeProvider::builder()
         .require_key(false)
         .start()
         .await

@@ -8,7 +8,7 @@ mod support;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use fake_openai::FakeOpenAi;
+use fake_providers::FakeProvider;
 use serde_json::json;
 use support::{Options, Sidecar, VALID_KEY, guidance};
 
@@ -25,7 +25,7 @@ fn no_keychain(home: &std::path::Path, base_url: String) -> Options {
 #[tokio::test]
 async fn no_keychain_means_guidance_and_nothing_stored() {
     let home = tempfile::tempdir().unwrap();
-    let fake = FakeOpenAi::builder().start().await.unwrap();
+    let fake = FakeProvider::builder().start().await.unwrap();
     let s = Sidecar::start(no_keychain(home.path(), fake.base_url())).await;
     let e = s
         .request(
@@ -51,7 +51,7 @@ async fn no_keychain_means_guidance_and_nothing_stored() {
 #[tokio::test]
 async fn client_secret_storage_takes_over_when_no_keychain_works() {
     let home = tempfile::tempdir().unwrap();
-    let fake = FakeOpenAi::builder().start().await.unwrap();
+    let fake = FakeProvider::builder().start().await.unwrap();
     let secrets: Arc<Mutex<HashMap<String, String>>> = Default::default();
     let mut opts = no_keychain(home.path(), fake.base_url());
     opts.init = json!({"clientSecretStorage": true});

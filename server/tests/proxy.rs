@@ -4,7 +4,7 @@
 
 mod support;
 
-use fake_openai::FakeOpenAi;
+use fake_providers::FakeProvider;
 use serde_json::json;
 use support::{Options, Sidecar, guidance};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -34,7 +34,7 @@ async fn refusing_proxy() -> (String, tokio::sync::mpsc::UnboundedReceiver<Strin
 #[tokio::test]
 async fn requests_go_through_the_proxy_unless_no_proxy_says_otherwise() {
     let home = tempfile::tempdir().unwrap();
-    let fake = FakeOpenAi::builder()
+    let fake = FakeProvider::builder()
         .require_key(false)
         .start()
         .await

@@ -152,16 +152,16 @@ struct Config {
     triggers: bool,
 }
 
-/// Configures a fake server; `FakeOpenAi::builder()`.
+/// Configures a fake server; `FakeProvider::builder()`.
 #[derive(Debug, Clone)]
 pub struct Builder {
     config: Config,
 }
 
-/// Entry point: `FakeOpenAi::builder().start().await`.
-pub struct FakeOpenAi;
+/// Entry point: `FakeProvider::builder().start().await`.
+pub struct FakeProvider;
 
-impl FakeOpenAi {
+impl FakeProvider {
     pub fn builder() -> Builder {
         Builder {
             config: Config {
@@ -273,7 +273,7 @@ impl Builder {
                 let _ = signal.wait_for(|stop| *stop).await;
             });
             if let Err(e) = serve.await {
-                eprintln!("fake-openai: server stopped: {e}");
+                eprintln!("fake-providers: server stopped: {e}");
             }
         });
         Ok(FakeHandle {
@@ -895,7 +895,7 @@ async fn next_chunk(mut state: BodyState) -> Option<(io::Result<Bytes>, BodyStat
                 };
                 if stopped {
                     state.finished = true;
-                    return Some((Err(aborted("fake-openai shutting down")), state));
+                    return Some((Err(aborted("fake-providers shutting down")), state));
                 }
             }
             SseStep::Drop => {
@@ -912,7 +912,7 @@ async fn next_chunk(mut state: BodyState) -> Option<(io::Result<Bytes>, BodyStat
             SseStep::Stall => {
                 let _ = state.shutdown.wait_for(|s| *s).await;
                 state.finished = true;
-                return Some((Err(aborted("fake-openai shutting down")), state));
+                return Some((Err(aborted("fake-providers shutting down")), state));
             }
             other => {
                 if let Some(bytes) = sse::encode(&other) {

@@ -1,4 +1,4 @@
-//! The `fake-openai` binary: its one stdout line, its flags and its `[fake:…]` triggers.
+//! The `fake-providers` binary: its one stdout line, its flags and its `[fake:…]` triggers.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -20,7 +20,7 @@ impl Drop for Running {
 }
 
 fn spawn(args: &[&str]) -> (Running, SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fake-openai"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fake-providers"))
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -31,7 +31,7 @@ fn spawn(args: &[&str]) -> (Running, SocketAddr) {
         .read_line(&mut line)
         .unwrap();
     let url = line
-        .strip_prefix("fake-openai listening on http://")
+        .strip_prefix("fake-providers listening on http://")
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .trim_end()
         .strip_suffix("/v1")

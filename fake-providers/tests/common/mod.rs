@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-pub const KEY: &str = fake_openai::DEFAULT_KEY;
+pub const KEY: &str = fake_providers::DEFAULT_KEY;
 
 pub struct RawResponse {
     pub status: u16,

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{KEY, chat, events, send};
-use fake_openai::{FakeOpenAi, Reply, RetryHint, SseStep, errors, sse};
+use fake_providers::{FakeProvider, Reply, RetryHint, SseStep, errors, sse};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -15,7 +15,7 @@ const HELLO: &str = r#"{"model":"gpt-4o-mini","stream":true,"stream_options":{"i
 
 #[tokio::test]
 async fn default_stream_has_the_real_shape() {
-    let fake = FakeOpenAi::builder().start().await.unwrap();
+    let fake = FakeProvider::builder().start().await.unwrap();
     let resp = chat(fake.addr(), HELLO).await;
     assert_eq!(resp.status, 200);
     assert_eq!(
@@ -75,7 +75,7 @@ async fn default_stream_has_the_real_shape() {
 
 #[tokio::test]
 async fn without_include_usage_chunks_have_no_usage_field() {
-    let fake = FakeOpenAi::builder().start().await.unwrap();
+    let fake = FakeProvider::builder().start().await.unwrap();
     let body = r#"{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":[{"type":"text","text":"parts"}]}]}"#;
     let resp = chat(fake.addr(), body).await;
     let events = events(&resp.text());
@@ -90,7 +90,7 @@ async fn without_include_usage_chunks_have_no_usage_field() {
 
 #[tokio::test]
 async fn non_streamed_answer_is_a_chat_completion() {
-    let fake = FakeOpenAi::builder().start().await.unwrap();
+    let fake = FakeProvider::builder().start().await.unwrap();
     let resp = chat(
         fake.addr(),
         r#"{"model":"gpt-4.1","messages":[{"role":"user","content":"hi"}]}"#,
@@ -111,7 +111,7 @@ async fn non_streamed_answer_is_a_chat_completion() {
 
 #[tokio::test]
 async fn auth_errors_use_the_real_bodies() {
-    let fake = FakeOpenAi::builder()
+    let fake = FakeProvider::builder()
         .valid_keys(["sk-test-good-key-0000"])
         .allowed_orgs(["org-allowed"])
         .start()
@@ -205,7 +205,7 @@ async fn auth_errors_use_the_real_bodies() {
 
 #[tokio::test]
 async fn keyless_server_accepts_anything() {
-    let fake = FakeOpenAi::builder()
+    let fake = FakeProvider::builder()
         .require_key(false)
         .start()
         .await
@@ -216,7 +216,7 @@ async fn keyless_server_accepts_anything() {
 
 #[tokio::test]
 async fn scripted_replies_play_in_order_then_default_resumes() {
-    let fake = FakeOpenAi::builder().start().await.unwrap();
+    let fake = FakeProvider::builder().start().await.unwrap();
     let steps = sse::text_reply("gpt-4o-mini", &["Hel", "lo"], "length", Some((5, 2)));
     let expected = sse::wire_bytes(&steps);
     fake.push(errors::rate_limit_requests(
@@ -265,7 +265,7 @@ async fn scripted_replies_play_in_order_then_default_resumes() {
 
 #[tokio::test]
 async fn retry_hints_are_selectable() {
-    let fake = FakeOpenAi::builder().start().await.unwrap();
+    let fake = FakeProvider::builder().start().await.unwrap();
     fake.push_many([
         errors::rate_limit_tokens("gpt-4o", RetryHint::ResetHeader("150ms".into())),
         errors::rate_limit_requests("gpt-4o", RetryHint::RetryAfterDate(Duration::from_secs(30))),
@@ -299,7 +299,7 @@ async fn retry_hints_are_selectable() {
 
 #[tokio::test]
 async fn drop_cuts_the_body() {
-    let fake = FakeOpenAi::builder().start().await.unwrap();
+    let fake = FakeProvider::builder().start().await.unwrap();
     let meta = sse::ChunkMeta::new("gpt-4o");
     fake.push(Reply::Sse(vec![
         SseStep::Event(sse::role_chunk(&meta)),
@@ -318,7 +318,7 @@ async fn drop_cuts_the_body() {
 
 #[tokio::test]
 async fn client_closing_a_stalled_stream_is_recorded_quickly() {
-    let fake = FakeOpenAi::builder().start().await.unwrap();
+    let fake = FakeProvider::builder().start().await.unwrap();
     let meta = sse::ChunkMeta::new("gpt-4o");
     fake.push(Reply::Sse(vec![
         SseStep::Event(sse::role_chunk(&meta)),
@@ -354,7 +354,7 @@ async fn client_closing_a_stalled_stream_is_recorded_quickly() {
 
 #[tokio::test]
 async fn hang_before_headers_sends_nothing() {
-    let fake = FakeOpenAi::builder().start().await.unwrap();
+    let fake = FakeProvider::builder().start().await.unwrap();
     fake.push(Reply::HangBeforeHeaders);
     let mut stream = TcpStream::connect(fake.addr()).await.unwrap();
     let auth = format!("Bearer {KEY}");
@@ -375,7 +375,7 @@ async fn hang_before_headers_sends_nothing() {
 
 #[tokio::test]
 async fn slow_first_byte_then_stream() {
-    let fake = FakeOpenAi::builder().start().await.unwrap();
+    let fake = FakeProvider::builder().start().await.unwrap();
     fake.push(Reply::SseAfter(
         Duration::from_millis(200),
         sse::paced(
@@ -392,7 +392,7 @@ async fn slow_first_byte_then_stream() {
 
 #[tokio::test]
 async fn reasoning_models_reject_max_tokens() {
-    let fake = FakeOpenAi::builder().start().await.unwrap();
+    let fake = FakeProvider::builder().start().await.unwrap();
     for model in ["o1", "o3-mini", "gpt-5-mini"] {
         let body = format!(
             r#"{{"model":"{model}","max_tokens":100,"messages":[{{"role":"user","content":"x"}}]}}"#
@@ -425,7 +425,7 @@ async fn reasoning_models_reject_max_tokens() {
 
 #[tokio::test]
 async fn unknown_retired_and_non_chat_models() {
-    let fake = FakeOpenAi::builder().start().await.unwrap();
+    let fake = FakeProvider::builder().start().await.unwrap();
     let r = chat(fake.addr(), r#"{"model":"gpt-9","messages":[]}"#).await;
     assert_eq!(r.status, 404);
     assert_eq!(
@@ -452,7 +452,7 @@ async fn unknown_retired_and_non_chat_models() {
 
 #[tokio::test]
 async fn models_replies_can_be_scripted() {
-    let fake = FakeOpenAi::builder().start().await.unwrap();
+    let fake = FakeProvider::builder().start().await.unwrap();
     fake.push_models_reply(errors::bad_gateway_502_html());
     let auth = format!("Bearer {KEY}");
     let r = send(
@@ -479,7 +479,7 @@ async fn models_replies_can_be_scripted() {
 
 #[tokio::test]
 async fn every_canonical_error_is_well_formed() {
-    let fake = FakeOpenAi::builder().start().await.unwrap();
+    let fake = FakeProvider::builder().start().await.unwrap();
     let json_errors = [
         (errors::invalid_api_key("sk-proj-abcdefghijklmnop"), 401),
         (errors::missing_api_key(), 401),
@@ -522,7 +522,7 @@ async fn every_canonical_error_is_well_formed() {
 
 #[tokio::test]
 async fn stream_variants_encode_as_sse() {
-    let fake = FakeOpenAi::builder().start().await.unwrap();
+    let fake = FakeProvider::builder().start().await.unwrap();
     let meta = sse::ChunkMeta::new("gpt-4o");
     let mut steps = vec![sse::azure_prompt_filter(), sse::keep_alive()];
     steps.push(sse::second_choice(&meta, "ignored"));

@@ -1,14 +1,14 @@
-//! `fake-openai`: the fake as a standalone process for demos, end-to-end tests and benchmarks.
+//! `fake-providers`: the fake as a standalone process for demos, end-to-end tests and benchmarks.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use fake_openai::FakeOpenAi;
+use fake_providers::FakeProvider;
 
-const USAGE: &str = "usage: fake-openai [--port N] [--key K]... [--org O]... [--no-key] [--token-delay-ms MS] [--tokens N]
+const USAGE: &str = "usage: fake-providers [--port N] [--key K]... [--org O]... [--no-key] [--token-delay-ms MS] [--tokens N]
 
-Prints `fake-openai listening on http://127.0.0.1:PORT/v1` and serves until killed.
+Prints `fake-providers listening on http://127.0.0.1:PORT/v1` and serves until killed.
 Put one of these in the last user message to script that reply:
   [fake:quota] [fake:rate-limit] [fake:slow] [fake:401] [fake:500] [fake:drop] [fake:markdown]";
 
@@ -51,7 +51,7 @@ async fn main() -> ExitCode {
         Ok(args) => args,
         Err(msg) => {
             if !msg.is_empty() {
-                eprintln!("fake-openai: {msg}");
+                eprintln!("fake-providers: {msg}");
             }
             eprintln!("{USAGE}");
             return if msg.is_empty() {
@@ -61,7 +61,7 @@ async fn main() -> ExitCode {
             };
         }
     };
-    let mut builder = FakeOpenAi::builder()
+    let mut builder = FakeProvider::builder()
         .bind(SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)))
         .require_key(!args.no_key)
         .allowed_orgs(args.orgs)
@@ -76,12 +76,12 @@ async fn main() -> ExitCode {
     let fake = match builder.start().await {
         Ok(fake) => fake,
         Err(e) => {
-            eprintln!("fake-openai: cannot listen: {e}");
+            eprintln!("fake-providers: cannot listen: {e}");
             return ExitCode::FAILURE;
         }
     };
     // The one stdout line: scripts wait for it and read the port from it.
-    println!("fake-openai listening on {}", fake.base_url());
+    println!("fake-providers listening on {}", fake.base_url());
     use std::io::Write;
     let _ = std::io::stdout().flush();
     std::future::pending::<()>().await;
