@@ -1,5 +1,5 @@
 //! In-process cost of the relay's hot path, per chunk: SSE framing (sse-stream, as `chat.rs`
-//! uses it) → `sidekick_server::wire::Chunk` (serde, lenient) → text appended, against a
+//! uses it) → the OpenAI wire's decoder (serde, lenient) → neutral text events appended, against a
 //! baseline of `serde_json::from_str::<serde_json::Value>` on the same bytes, and against
 //! eventsource-stream (async-openai's parser, which the relay used before) in a burst's reads.
 //!
@@ -17,7 +17,11 @@ use fake_providers::SseStep;
 use fake_providers::sse::{self, ChunkMeta};
 use futures_util::Stream;
 use serde_json::Value;
-use sidekick_server::wire::Chunk;
+use std::collections::VecDeque;
+
+use sidekick_server::providers::ChatEvent;
+use sidekick_server::providers::openai_wire::{Decoder, OPENAI};
+use sidekick_server::providers::sse::Decode;
 
 /// Content chunks per answer: the 2,000-token answer.
 const TOKENS: usize = 2000;
@@ -79,15 +83,31 @@ fn for_each<S: Stream>(stream: S, mut f: impl FnMut(S::Item)) {
     }
 }
 
-/// Appends choice 0's content of one event's data, as `chat.rs` does.
-fn append(text: &mut String, data: &str) {
-    if data == "[DONE]" {
-        return;
+/// Decodes one event as the OpenAI wire does and appends its text, as the chat turn does.
+fn append(decoder: &mut Decoder, out: &mut VecDeque<ChatEvent>, text: &mut String, data: &str) {
+    let event = sse_stream::Sse {
+        data: Some(data.to_string()),
+        ..Default::default()
+    };
+    decoder.decode(event, out).expect("a chunk");
+    while let Some(e) = out.pop_front() {
+        if let ChatEvent::Text(t) = e {
+            text.push_str(&t);
+        }
     }
-    let chunk: Chunk = serde_json::from_str(data).expect("a chunk");
-    for choice in chunk.choices.iter().filter(|c| c.index == 0) {
-        if let Some(t) = choice.delta.as_ref().and_then(|d| d.content.as_deref()) {
-            text.push_str(t);
+}
+
+/// Decodes one event whose SSE framing is done.
+fn decode(
+    decoder: &mut Decoder,
+    out: &mut VecDeque<ChatEvent>,
+    text: &mut String,
+    event: sse_stream::Sse,
+) {
+    decoder.decode(event, out).expect("a chunk");
+    while let Some(e) = out.pop_front() {
+        if let ChatEvent::Text(t) = e {
+            text.push_str(&t);
         }
     }
 }
@@ -96,26 +116,29 @@ fn byte_stream(frames: &[Vec<u8>]) -> impl Stream<Item = Result<&[u8], Infallibl
     futures_util::stream::iter(frames.iter().map(|f| Ok(f.as_slice())))
 }
 
-/// What `chat.rs` does per event: sse-stream, parse the chunk, append choice 0's content.
+/// What a chat does per event: sse-stream, the OpenAI wire's decoder, text appended.
 fn relay_text(frames: &[Vec<u8>]) -> String {
-    let mut text = String::new();
+    let (mut text, mut decoder, mut out) = (String::new(), Decoder::new(&OPENAI), VecDeque::new());
     for_each(
         sse_stream::SseByteStream::new(byte_stream(frames)),
-        |event| {
-            if let Some(data) = event.expect("valid SSE").data.as_deref() {
-                append(&mut text, data);
-            }
-        },
+        |event| decode(&mut decoder, &mut out, &mut text, event.expect("valid SSE")),
     );
     text
 }
 
 /// The same with eventsource-stream, async-openai's SSE parser, which the relay used before.
 fn eventsource_text(frames: &[Vec<u8>]) -> String {
-    let mut text = String::new();
+    let (mut text, mut decoder, mut out) = (String::new(), Decoder::new(&OPENAI), VecDeque::new());
     for_each(
         eventsource_stream::EventStream::new(byte_stream(frames)),
-        |event| append(&mut text, &event.expect("valid SSE").data),
+        |event| {
+            append(
+                &mut decoder,
+                &mut out,
+                &mut text,
+                &event.expect("valid SSE").data,
+            )
+        },
     );
     text
 }
@@ -183,8 +206,14 @@ fn benches(c: &mut Criterion) {
         "chunk_parse",
         data.len() as u64,
         ("wire_chunk", &|| {
+            let (mut decoder, mut out) = (Decoder::new(&OPENAI), VecDeque::new());
             for d in black_box(&data) {
-                black_box(serde_json::from_str::<Chunk>(d).expect("a chunk"));
+                let event = sse_stream::Sse {
+                    data: Some(d.clone()),
+                    ..Default::default()
+                };
+                decoder.decode(event, &mut out).expect("a chunk");
+                black_box(out.drain(..).count());
             }
         }),
         ("serde_value_baseline", &|| {

@@ -32,7 +32,9 @@ use fake_providers::sse::{self, ChunkMeta};
 use fake_providers::{FakeHandle, FakeProvider, Reply, SseStep};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
-use sidekick_server::wire::Chunk;
+use sidekick_server::providers::ChatEvent;
+use sidekick_server::providers::openai_wire::{Decoder, OPENAI};
+use sidekick_server::providers::sse::{Decode, Flow};
 
 const MODEL: &str = "gpt-4o-mini";
 /// 100 tokens a second.
@@ -429,7 +431,7 @@ struct DirectRun {
 }
 
 /// What any client must do at least: POST, read the body, split SSE events (with the
-/// sidecar's own parser, sse-stream), parse each chunk with the sidecar's own lenient type.
+/// sidecar's own parser, sse-stream), decode each chunk with the sidecar's own decoder.
 /// No JSON-RPC hop.
 async fn direct_read(http: &reqwest::Client, base_url: &str) -> DirectRun {
     let body = json!({
@@ -441,7 +443,8 @@ async fn direct_read(http: &reqwest::Client, base_url: &str) -> DirectRun {
     let sent = Instant::now();
     let resp = http
         .post(format!("{base_url}/chat/completions"))
-        .json(&body)
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(&body).expect("JSON"))
         .send()
         .await
         .expect("fake answers");
@@ -450,22 +453,21 @@ async fn direct_read(http: &reqwest::Client, base_url: &str) -> DirectRun {
     let mut first = None;
     let mut chunks = 0;
     let mut done = None;
+    let (mut decoder, mut out) = (Decoder::new(&OPENAI), std::collections::VecDeque::new());
     while let Some(event) = events.next().await {
-        let Some(data) = event.expect("valid SSE").data else {
+        let event = event.expect("valid SSE");
+        if event.data.is_none() {
             continue;
-        };
-        if data == "[DONE]" {
+        }
+        chunks += 1;
+        if decoder.decode(event, &mut out).expect("a chunk") == Flow::End {
+            chunks -= 1;
             done = Some(Instant::now());
             break;
         }
-        let chunk: Chunk = serde_json::from_str(&data).expect("a chunk");
-        chunks += 1;
-        let has_text = chunk.choices.iter().any(|c| {
-            c.delta
-                .as_ref()
-                .and_then(|d| d.content.as_deref())
-                .is_some_and(|t| !t.is_empty())
-        });
+        let has_text = out
+            .drain(..)
+            .any(|e| matches!(e, ChatEvent::Text(t) if !t.is_empty()));
         if has_text && first.is_none() {
             first = Some(Instant::now());
         }

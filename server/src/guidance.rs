@@ -1,10 +1,17 @@
-//! Turns a classified failure into guidance for a person: a title, what happened, what to do
-//! and buttons. The only place user-facing failure text is written.
+//! Turns a neutral failure and the provider it came from (its name, its links, how its keys
+//! and models work) into guidance for a person: a title, what happened, what to do, and
+//! buttons. The only place user-facing failure text is written.
 
-use crate::failure::{ProviderError, TimeoutPhase};
-use crate::keys::KeychainProblem;
+mod provider;
+
+pub use provider::for_provider_error;
+
+use std::time::Duration;
+
+use crate::failure::Category;
 use crate::protocol::{Guidance, GuidanceAction, GuidanceKind, KeySource};
-use crate::providers::Provider;
+use crate::providers::ProviderSpec;
+use crate::secrets::{KeychainProblem, SecretStoreError};
 
 pub const CMD_SELECT_YOUR_AI: &str = "sidekick.selectYourAI";
 pub const CMD_SELECT_MODEL: &str = "sidekick.selectModel";
@@ -13,7 +20,7 @@ pub const CMD_SHOW_LOGS: &str = "sidekick.showLogs";
 
 /// What the guidance may mention besides the failure itself.
 pub struct Context<'a> {
-    pub provider: &'static dyn Provider,
+    pub provider: &'static ProviderSpec,
     pub model: Option<&'a str>,
     /// Models the provider does offer, for "did you mean".
     pub available: &'a [String],
@@ -23,6 +30,30 @@ pub struct Context<'a> {
     pub base_url: &'a str,
     pub request_timeout_ms: u64,
     pub idle_timeout_ms: u64,
+}
+
+/// The wire kind of a neutral category.
+pub fn kind_of(category: Category) -> GuidanceKind {
+    match category {
+        Category::InvalidKey => GuidanceKind::InvalidKey,
+        Category::OrganizationMismatch => GuidanceKind::OrganizationMismatch,
+        Category::PermissionDenied => GuidanceKind::PermissionDenied,
+        Category::RegionUnsupported => GuidanceKind::RegionUnsupported,
+        Category::ModelNotFound => GuidanceKind::ModelNotFound,
+        Category::RateLimited => GuidanceKind::RateLimited,
+        Category::RequestTooLarge => GuidanceKind::RequestTooLarge,
+        Category::QuotaExceeded => GuidanceKind::QuotaExceeded,
+        Category::Overloaded => GuidanceKind::Overloaded,
+        Category::ServerError => GuidanceKind::ServerError,
+        Category::ContextLengthExceeded => GuidanceKind::ContextLengthExceeded,
+        Category::ContentFiltered => GuidanceKind::ContentFiltered,
+        Category::BadRequest | Category::EndpointNotFound | Category::UnexpectedResponse => {
+            GuidanceKind::BadRequest
+        }
+        Category::Network => GuidanceKind::Network,
+        Category::Timeout => GuidanceKind::Timeout,
+        Category::StreamInterrupted => GuidanceKind::StreamInterrupted,
+    }
 }
 
 fn cmd(title: &str, command: &str) -> GuidanceAction {
@@ -81,36 +112,61 @@ fn seconds(ms: u64) -> String {
     }
 }
 
-pub fn not_connected(provider: &dyn Provider) -> Guidance {
+/// The one line a retry's `sidekick/chatStatus` shows: "Rate limited by OpenAI; retrying in 2.0 s".
+pub fn retry_note(provider: &ProviderSpec, category: Category, delay: Duration) -> String {
+    let name = provider.name;
+    let what = match category {
+        Category::RateLimited => format!("Rate limited by {name}"),
+        Category::Overloaded => format!("{name} is overloaded"),
+        Category::ServerError => format!("{name} had a server error"),
+        Category::Timeout => format!("{name} did not answer in time"),
+        _ => format!("Cannot reach {name}"),
+    };
+    format!("{what}; retrying in {:.1} s", delay.as_secs_f64())
+}
+
+/// A chat with no provider named and none selected.
+pub fn nothing_selected() -> Guidance {
     base(
         GuidanceKind::NotConnected,
-        format!("Connect {} first", provider.name()),
-        format!(
-            "Sidekick has no API key for {}. Run “Sidekick: Select Your AI” to connect, then ask again.",
-            provider.name()
-        ),
+        "Choose an AI first".into(),
+        "No provider is selected yet. Run “Sidekick: Select Your AI” to pick a provider and a model, then ask again.".into(),
         vec![cmd("Select Your AI", CMD_SELECT_YOUR_AI)],
     )
 }
 
-pub fn no_model_selected(provider: &dyn Provider) -> Guidance {
+pub fn not_connected(provider: &ProviderSpec) -> Guidance {
+    let what = if provider.requires_key {
+        format!("Sidekick has no API key for {}", provider.name)
+    } else {
+        format!("{} is not connected", provider.name)
+    };
+    base(
+        GuidanceKind::NotConnected,
+        format!("Connect {} first", provider.name),
+        format!("{what}. Run “Sidekick: Select Your AI” to connect, then ask again."),
+        vec![cmd("Select Your AI", CMD_SELECT_YOUR_AI)],
+    )
+}
+
+pub fn no_model_selected(provider: &ProviderSpec) -> Guidance {
     base(
         GuidanceKind::ModelNotFound,
         "Choose a model first".into(),
         format!(
             "{} is connected but no model is selected. Pick one, then ask again.",
-            provider.name()
+            provider.name
         ),
         vec![cmd("Select Model", CMD_SELECT_MODEL)],
     )
 }
 
 /// A model the provider's list does not have (checked before any request).
-pub fn unknown_model(provider: &dyn Provider, model: &str, available: &[String]) -> Guidance {
+pub fn unknown_model(provider: &ProviderSpec, model: &str, available: &[String]) -> Guidance {
     let close = close_models(model, available);
     let mut detail = format!(
         "{} does not offer a model named “{model}” to this key.",
-        provider.name()
+        provider.name
     );
     if !close.is_empty() {
         detail.push_str(&format!(" Close matches: {}.", close.join(", ")));
@@ -121,6 +177,14 @@ pub fn unknown_model(provider: &dyn Provider, model: &str, available: &[String])
         detail,
         vec![cmd("Pick another model", CMD_SELECT_MODEL)],
     )
+}
+
+/// A secret store that failed while storing, reading or deleting a key.
+pub fn secret_store_failed(e: &SecretStoreError) -> Guidance {
+    match e {
+        SecretStoreError::Keychain { problem, detail } => keychain_unavailable(*problem, detail),
+        SecretStoreError::Client(detail) => keychain_unavailable(KeychainProblem::Failed, detail),
+    }
 }
 
 pub fn keychain_unavailable(problem: KeychainProblem, detail: &str) -> Guidance {
@@ -154,242 +218,38 @@ pub fn keychain_unavailable(problem: KeychainProblem, detail: &str) -> Guidance 
     g
 }
 
-/// The guidance for a failed exchange with a provider.
-pub fn for_provider_error(err: &ProviderError, ctx: &Context<'_>) -> Guidance {
-    let p = ctx.provider;
-    let name = p.name();
-    let links = p.links();
-    let model = ctx.model.unwrap_or("the model");
-    let api = err.api();
-    let status_note = api
-        .and_then(|a| a.status)
-        .map(|s| format!(" (HTTP {s})"))
-        .unwrap_or_default();
-    let retry_ms = err.retry_after().map(|d| d.as_millis() as u64);
-    let kind = err.kind();
-    let mut actions: Vec<GuidanceAction> = Vec::new();
-    let (title, detail) = match kind {
-        GuidanceKind::InvalidKey => {
-            let which = ctx
-                .key_hint
-                .map(|h| format!("The key {h}"))
-                .unwrap_or("The key".into());
-            let fix = if ctx.key_source == Some(KeySource::Env) {
-                " It comes from the OPENAI_API_KEY environment variable: fix or unset that variable, then restart the server."
-            } else {
-                " Enter the key again, or create a new one on the API keys page."
-            };
-            actions.push(cmd("Re-enter key", CMD_SELECT_YOUR_AI));
-            actions.extend(url("Open API keys page", links.api_keys));
-            (
-                format!("{name} rejected the API key"),
-                format!(
-                    "{which} was refused{status_note}: it may be mistyped, revoked, or belong to another account.{fix}"
-                ),
-            )
-        }
-        GuidanceKind::OrganizationMismatch => {
-            actions.push(cmd("Fix Organization ID", CMD_SELECT_YOUR_AI));
-            actions.extend(url("Open organization settings", links.organization));
-            let sent = ctx
-                .organization
-                .map(|o| format!("the Organization ID {o}"))
-                .unwrap_or("no Organization ID".into());
-            (
-                "The Organization ID does not match this key".into(),
-                format!(
-                    "Sidekick sent {sent}, and {name} says the key does not belong to it{status_note}. Correct the Organization ID (or leave it empty to use the key's default organization) and connect again."
-                ),
-            )
-        }
-        GuidanceKind::PermissionDenied => {
-            actions.push(cmd("Pick another model", CMD_SELECT_MODEL));
-            actions.extend(url("Open API keys page", links.api_keys));
-            let said = api.and_then(|a| a.message.clone()).unwrap_or_default();
-            let why = if said.to_ascii_lowercase().contains("scope") {
-                "The key is restricted and lacks a permission this request needs"
-            } else {
-                "The key's project has no access to this model"
-            };
-            (
-                format!("No permission to use {model}"),
-                format!(
-                    "{why}{status_note}. {name} said: “{said}” Pick another model, or widen the key's permissions on the API keys page."
-                ),
-            )
-        }
-        GuidanceKind::RegionUnsupported => {
-            actions.push(cmd("Select Your AI", CMD_SELECT_YOUR_AI));
-            (
-                format!("{name} is not available where you are"),
-                format!(
-                    "{name} refuses requests from your country, region or territory{status_note}. No setting can change that; a provider that serves your region will work."
-                ),
-            )
-        }
-        GuidanceKind::ModelNotFound => {
-            actions.push(cmd("Pick another model", CMD_SELECT_MODEL));
-            let close = ctx
-                .model
-                .map(|m| close_models(m, ctx.available))
-                .unwrap_or_default();
-            let mut d = format!(
-                "{name} says {model} does not exist or this key has no access to it{status_note}."
-            );
-            if !close.is_empty() {
-                d.push_str(&format!(
-                    " Close matches you can use: {}.",
-                    close.join(", ")
-                ));
-            }
-            (format!("Model {model} is not available"), d)
-        }
-        GuidanceKind::RateLimited => {
-            actions.extend(url("Open rate limits", links.rate_limits));
-            let when = retry_ms
-                .map(|ms| format!("You can try again in {}.", seconds(ms)))
-                .unwrap_or("Wait a moment and try again.".into());
-            (
-                format!("Rate limited by {name}"),
-                format!(
-                    "This key sent too many requests or tokens per minute{status_note}. {when}"
-                ),
-            )
-        }
-        GuidanceKind::RequestTooLarge => {
-            actions.push(cmd("New Chat", CMD_NEW_CHAT));
-            actions.push(cmd("Pick another model", CMD_SELECT_MODEL));
-            (
-                "This request is larger than your per-minute token limit".into(),
-                format!(
-                    "This one request needs more tokens than {model} allows your account per minute{status_note}, so waiting will not help. Shorten it: start a new chat or send less context, or switch to a model with a higher limit."
-                ),
-            )
-        }
-        GuidanceKind::QuotaExceeded => {
-            actions.extend(url("Open billing", links.billing));
-            (
-                format!("{name} credits are used up"),
-                format!(
-                    "Your {name} account has no credits left or reached its spending limit{status_note}. Waiting will not help: add credits or raise the limit in billing, then ask again."
-                ),
-            )
-        }
-        GuidanceKind::Overloaded => {
-            actions.extend(url("Open status page", links.status));
-            (
-                format!("{name} is overloaded"),
-                format!(
-                    "{model} is busy right now{status_note}. This is temporary on {name}'s side: try again in a moment."
-                ),
-            )
-        }
-        GuidanceKind::ServerError => {
-            actions.extend(url("Open status page", links.status));
-            (
-                format!("{name} had a server error"),
-                format!(
-                    "{name} failed to answer{status_note}. This is usually temporary on their side: try again in a moment."
-                ),
-            )
-        }
-        GuidanceKind::ContextLengthExceeded => {
-            actions.push(cmd("New Chat", CMD_NEW_CHAT));
-            (
-                format!("The conversation is too long for {model}"),
-                format!(
-                    "The messages exceed {model}'s context window{status_note}. Start a new chat, or send less code or history."
-                ),
-            )
-        }
-        GuidanceKind::BadRequest => {
-            if let ProviderError::Unexpected(what) = err {
-                actions.push(cmd("Select Your AI", CMD_SELECT_YOUR_AI));
-                (
-                    format!(
-                        "{} does not answer like an OpenAI-compatible API",
-                        ctx.base_url
-                    ),
-                    format!("{what}. Check the base URL: it usually ends in /v1."),
-                )
-            } else if api.and_then(|a| a.status) == Some(404) {
-                actions.push(cmd("Select Your AI", CMD_SELECT_YOUR_AI));
-                (
-                    format!("{} has no such endpoint", ctx.base_url),
-                    "The server answered 404 Not Found. Check the base URL: it usually ends in /v1.".to_string(),
-                )
-            } else {
-                let said = api
-                    .and_then(|a| a.message.clone())
-                    .unwrap_or("no reason given".into());
-                (
-                    format!("{name} refused the request"),
-                    format!("{name} said{status_note}: “{said}”"),
-                )
-            }
-        }
-        GuidanceKind::Network => {
-            actions.push(cmd("Show Logs", CMD_SHOW_LOGS));
-            let what = match err {
-                ProviderError::Network(d) => d.clone(),
-                _ => "the connection failed".into(),
-            };
-            (
-                format!("Cannot reach {name}"),
-                format!(
-                    "Calling {} failed: {what}. Check your connection, VPN or proxy (HTTPS_PROXY / NO_PROXY), then try again.",
-                    ctx.base_url
-                ),
-            )
-        }
-        GuidanceKind::Timeout => match err {
-            ProviderError::Timeout(TimeoutPhase::Idle) => (
-                "The answer stalled".into(),
-                format!(
-                    "{name} sent nothing for {} in the middle of the answer. What arrived is kept; ask again to retry.",
-                    seconds(ctx.idle_timeout_ms)
-                ),
-            ),
-            _ => (
-                format!("{name} did not answer in time"),
-                format!(
-                    "No response within {}{status_note}. The provider may be slow or unreachable; try again.",
-                    seconds(ctx.request_timeout_ms)
-                ),
-            ),
-        },
-        GuidanceKind::StreamInterrupted => (
-            "The answer was cut off".into(),
-            format!(
-                "The stream from {name} ended before the answer was complete. What arrived is kept; ask again to get the rest."
-            ),
-        ),
-        GuidanceKind::NotConnected => return not_connected(p),
-        GuidanceKind::KeychainUnavailable => {
-            return keychain_unavailable(KeychainProblem::Failed, &err.to_string());
-        }
-    };
-    let mut g = base(kind, title, detail, actions);
-    if let Some(a) = api {
-        g.http_status = a.status;
-        g.provider_code = a.code.clone();
-        g.provider_message = a.message.clone();
-        g.request_id = a.request_id.clone();
-    }
-    g.retry_after_ms = retry_ms;
-    g
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::failure::{ApiFailure, classify_http};
-    use crate::providers;
+    use crate::failure::{ApiFailure, ProviderError};
+    use crate::providers::Registry;
 
-    fn ctx<'a>(available: &'a [String]) -> Context<'a> {
+    const EVERY_CATEGORY: [Category; 18] = [
+        Category::InvalidKey,
+        Category::OrganizationMismatch,
+        Category::PermissionDenied,
+        Category::RegionUnsupported,
+        Category::ModelNotFound,
+        Category::RateLimited,
+        Category::RequestTooLarge,
+        Category::QuotaExceeded,
+        Category::Overloaded,
+        Category::ServerError,
+        Category::ContextLengthExceeded,
+        Category::ContentFiltered,
+        Category::BadRequest,
+        Category::EndpointNotFound,
+        Category::UnexpectedResponse,
+        Category::Network,
+        Category::Timeout,
+        Category::StreamInterrupted,
+    ];
+
+    fn ctx<'a>(provider: &str, available: &'a [String]) -> Context<'a> {
+        let registry = Registry::with_env(|_| None);
         Context {
-            provider: providers::find("openai").unwrap(),
+            provider: registry.find(provider).unwrap().spec(),
             model: Some("gpt-4o-mni"),
             available,
             key_source: Some(KeySource::Keychain),
@@ -401,31 +261,45 @@ mod tests {
         }
     }
 
-    fn api(kind: GuidanceKind, status: u16) -> ProviderError {
-        ProviderError::Api(Box::new(ApiFailure {
-            kind,
-            status: Some(status),
-            code: None,
-            message: Some("said so".into()),
-            request_id: Some("req_1".into()),
-            retry_after: None,
-            param: None,
-        }))
+    fn api(category: Category, status: u16) -> ProviderError {
+        let mut f = ApiFailure::new(category, Some(status));
+        f.message = Some("said so".into());
+        f.request_id = Some("req_1".into());
+        ProviderError::api_failure(f)
     }
 
     #[test]
-    fn every_kind_has_a_title_a_detail_and_the_raw_fields() {
+    fn every_category_of_every_provider_has_words_and_its_own_links() {
         let available = vec!["gpt-4o-mini".to_string()];
-        for kind in GuidanceKind::ALL {
-            let g = for_provider_error(&api(kind, 400), &ctx(&available));
-            assert!(!g.title.is_empty() && !g.detail.is_empty(), "{kind}");
-            assert!(!g.title.contains('\n'), "a title is one line: {kind}");
-            if !matches!(
-                kind,
-                GuidanceKind::NotConnected | GuidanceKind::KeychainUnavailable
-            ) {
-                assert_eq!(g.kind, kind);
-                assert_eq!(g.request_id.as_deref(), Some("req_1"), "{kind}");
+        let registry = Registry::with_env(|_| None);
+        for entry in registry.entries() {
+            let spec = entry.spec();
+            for category in EVERY_CATEGORY {
+                let g = for_provider_error(&api(category, 400), &ctx(spec.id, &available));
+                assert!(
+                    !g.title.is_empty() && !g.detail.is_empty(),
+                    "{} {category:?}",
+                    spec.id
+                );
+                assert!(!g.title.contains('\n'), "a title is one line");
+                assert_eq!(g.kind, kind_of(category));
+                assert_eq!(g.request_id.as_deref(), Some("req_1"));
+                for a in &g.actions {
+                    if let GuidanceAction::Url { url, .. } = a {
+                        let own = [
+                            spec.links.api_keys,
+                            spec.links.billing,
+                            spec.links.status,
+                            spec.links.rate_limits,
+                            spec.links.organization,
+                        ];
+                        assert!(
+                            own.contains(&Some(url.as_str())),
+                            "{} links to its own pages: {url}",
+                            spec.id
+                        );
+                    }
+                }
             }
         }
     }
@@ -442,7 +316,10 @@ mod tests {
         ]
         .map(String::from)
         .to_vec();
-        let g = for_provider_error(&api(GuidanceKind::ModelNotFound, 404), &ctx(&available));
+        let g = for_provider_error(
+            &api(Category::ModelNotFound, 404),
+            &ctx("openai", &available),
+        );
         assert!(
             g.detail
                 .contains("Close matches you can use: gpt-4o-mini, gpt-4o,"),
@@ -456,21 +333,38 @@ mod tests {
     }
 
     #[test]
-    fn quota_offers_billing_and_rate_limit_says_when() {
-        let quota = classify_http(
-            429,
-            &Default::default(),
-            br#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}"#,
-            None,
-        );
-        let g = for_provider_error(&ProviderError::Api(Box::new(quota)), &ctx(&[]));
+    fn deployments_keys_from_the_environment_and_billing_speak_of_the_provider() {
+        let g = for_provider_error(&api(Category::ModelNotFound, 404), &ctx("azure", &[]));
         assert!(
-            matches!(&g.actions[0], GuidanceAction::Url { title, .. } if title == "Open billing")
+            g.title.starts_with("Deployment gpt-4o-mni not found"),
+            "{}",
+            g.title
         );
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert("retry-after-ms", "2500".parse().unwrap());
-        let rl = classify_http(429, &headers, b"", None);
-        let g = for_provider_error(&ProviderError::Api(Box::new(rl)), &ctx(&[]));
+        let g = for_provider_error(&api(Category::InvalidKey, 401), &ctx("azure", &[]));
+        assert!(
+            g.detail.contains("not the endpoint"),
+            "both causes: {}",
+            g.detail
+        );
+        let mut c = ctx("anthropic", &[]);
+        c.key_source = Some(KeySource::Env);
+        let g = for_provider_error(&api(Category::InvalidKey, 401), &c);
+        assert!(g.detail.contains("ANTHROPIC_API_KEY"), "{}", g.detail);
+        let g = for_provider_error(&api(Category::QuotaExceeded, 400), &ctx("anthropic", &[]));
+        assert_eq!(
+            g.actions,
+            [GuidanceAction::Url {
+                title: "Open billing".into(),
+                url: "https://console.anthropic.com/settings/billing".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn a_rate_limit_says_when() {
+        let mut f = ApiFailure::new(Category::RateLimited, Some(429));
+        f.retry_after = Some(Duration::from_millis(2500));
+        let g = for_provider_error(&ProviderError::api_failure(f), &ctx("openai", &[]));
         assert_eq!(g.retry_after_ms, Some(2500));
         assert!(g.detail.contains("2.5 s"), "{}", g.detail);
     }

@@ -1,40 +1,20 @@
-//! The one HTTP path to providers: a shared reqwest client (built on first use), the tower
-//! service we install in async-openai in place of its own (which would retry behind our back),
-//! and the chat stream, read inside the caller's future. Every non-2xx answer is classified
-//! from its full status, headers and body; the request id is kept; a stream's bytes are watched
-//! for the idle timeout.
+//! The one HTTP path to providers: a shared reqwest client (built on first use, one connection
+//! pool), and `send`, through which every provider call goes: timed, bounded by the request
+//! timeout, its request id kept, and any answer that is not a success classified by the
+//! provider's own rules and masked before anything else sees it. Knows no provider.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use async_openai::Client as OpenAiClient;
-use async_openai::config::{Config, OpenAIConfig};
-use async_openai::error::OpenAIError;
-use async_openai::middleware::HttpRequestFactory;
-use futures_util::StreamExt;
-use futures_util::future::BoxFuture;
-use reqwest::header::AUTHORIZATION;
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
 
-use crate::failure::{
-    ProviderError, TimeoutPhase, classify_http, classify_stream_event, classify_transport,
-    request_id,
-};
-use crate::secret::ApiKey;
-
-/// Where and as whom to call a provider.
-#[derive(Debug, Clone)]
-pub struct Endpoint {
-    pub base_url: String,
-    pub key: Option<ApiKey>,
-    pub organization: Option<String>,
-    pub project: Option<String>,
-}
+use crate::failure::{ApiFailure, ProviderError, RawFailure, TimeoutPhase, classify_transport};
+use crate::secrets::ApiKey;
 
 /// The shared client: one connection pool for every request. Proxies come from
 /// `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY`, which reqwest reads by default.
-pub fn shared_client() -> Result<reqwest::Client, reqwest::Error> {
+fn shared_client() -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(15))
         .user_agent(concat!("sidekick-server/", env!("CARGO_PKG_VERSION")))
@@ -44,14 +24,39 @@ pub fn shared_client() -> Result<reqwest::Client, reqwest::Error> {
 /// The shared client, built on first use: loading the OS trust store costs a few milliseconds
 /// that the sidecar's start-up should not pay, and a machine without CA files must still start.
 #[derive(Clone, Default)]
-pub struct LazyClient(Arc<tokio::sync::OnceCell<reqwest::Client>>);
+pub struct Http(Arc<tokio::sync::OnceCell<reqwest::Client>>);
 
-impl LazyClient {
-    pub async fn get(&self) -> Result<reqwest::Client, ProviderError> {
+/// What a provider call is, for the log (and the ledger that will record every call).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Validate,
+    Models,
+    Chat,
+}
+
+/// How long a call may take.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// Until the response headers.
+    pub request: Duration,
+    /// Between two reads of the body.
+    pub idle: Duration,
+}
+
+/// Turns a provider's refusal into a failure; each provider passes its own rules.
+pub type Classify<'a> = &'a (dyn Fn(&RawFailure<'_>) -> ApiFailure + Sync);
+
+/// Largest non-streamed body read (a model list): OpenRouter's list is about 1 MB.
+const MAX_BODY: usize = 32 * 1024 * 1024;
+
+impl Http {
+    pub async fn client(&self) -> Result<reqwest::Client, ProviderError> {
         self.0
             .get_or_try_init(|| async {
-                let failed =
-                    |e: String| ProviderError::Network(format!("setting up HTTPS failed: {e}"));
+                let failed = |e: String| ProviderError::Network {
+                    cause: crate::failure::NetworkCause::Tls,
+                    chain: format!("setting up HTTPS failed: {e}"),
+                };
                 tokio::task::spawn_blocking(shared_client)
                     .await
                     .map_err(|e| failed(e.to_string()))?
@@ -65,255 +70,109 @@ impl LazyClient {
     pub fn warm(&self) {
         let this = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = this.get().await {
+            if let Err(e) = this.client().await {
                 tracing::warn!("{e}");
             }
         });
     }
-}
 
-/// What one request learned that async-openai's types do not carry.
-#[derive(Debug, Default)]
-pub struct Exchange {
-    request_id: Mutex<Option<String>>,
-    idle_timed_out: AtomicBool,
-}
-
-impl Exchange {
-    pub fn request_id(&self) -> Option<String> {
-        self.request_id.lock().ok().and_then(|g| g.clone())
+    /// Sends one request. A success comes back with its body unread; anything else is
+    /// classified from its full status, headers and body by `classify`, with every field
+    /// masked against `key`.
+    pub async fn send(
+        &self,
+        operation: Operation,
+        request: reqwest::Request,
+        timeouts: Timeouts,
+        key: Option<&ApiKey>,
+        classify: Classify<'_>,
+    ) -> Result<reqwest::Response, ProviderError> {
+        let client = self.client().await?;
+        let started = Instant::now();
+        let (method, url) = (request.method().clone(), request.url().clone());
+        let sent = tokio::time::timeout(timeouts.request, client.execute(request)).await;
+        let response = match sent {
+            Err(_) => Err(ProviderError::Timeout(TimeoutPhase::Response)),
+            Ok(Err(e)) => Err(classify_transport(&e)),
+            Ok(Ok(r)) => Ok(r),
+        };
+        let status = response.as_ref().map(|r| r.status().as_u16()).ok();
+        tracing::debug!(?operation, %method, path = url.path(), ?status, ms = started.elapsed().as_millis() as u64, "provider call");
+        let response = response?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let headers = response.headers().clone();
+        let status = response.status().as_u16();
+        // The status alone still classifies; the body is only detail, and a slow or endless
+        // one must not hold the answer back.
+        let body = tokio::time::timeout(timeouts.idle, read_capped(response, 1 << 20))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        let raw = RawFailure {
+            status,
+            headers: &headers,
+            body: &body,
+        };
+        let mut failure = classify(&raw);
+        if failure.request_id.is_none() {
+            failure.request_id = crate::failure::request_id(&headers);
+        }
+        Err(ProviderError::api_failure(
+            failure.masked(key.map(ApiKey::expose)),
+        ))
     }
-    fn set_request_id(&self, id: Option<String>) {
-        if let Ok(mut g) = self.request_id.lock() {
-            *g = id;
+
+    /// Sends a request whose success is a JSON document (a model list) and returns its bytes.
+    pub async fn send_for_body(
+        &self,
+        operation: Operation,
+        request: reqwest::Request,
+        timeouts: Timeouts,
+        key: Option<&ApiKey>,
+        classify: Classify<'_>,
+    ) -> Result<Bytes, ProviderError> {
+        let response = self
+            .send(operation, request, timeouts, key, classify)
+            .await?;
+        match tokio::time::timeout(timeouts.idle, read_capped(response, MAX_BODY)).await {
+            Err(_) => Err(ProviderError::Timeout(TimeoutPhase::Idle)),
+            Ok(Err(e)) => Err(e),
+            Ok(Ok(b)) => Ok(b),
         }
     }
-    pub fn idle_timed_out(&self) -> bool {
-        self.idle_timed_out.load(Ordering::SeqCst)
-    }
 }
 
-/// Sends one request and classifies any answer that is not a success from its full status,
-/// headers and body. A success's body is left unread.
-pub async fn execute(
-    http: &reqwest::Client,
-    mut request: reqwest::Request,
-    exchange: &Exchange,
-    request_timeout: Duration,
-    idle_timeout: Duration,
-    key: Option<&str>,
-) -> Result<reqwest::Response, ProviderError> {
-    // async-openai's config always makes a bearer header; a key-less local server gets none.
-    if request
-        .headers()
-        .get(AUTHORIZATION)
-        .is_some_and(|v| v.as_bytes() == b"Bearer ")
-    {
-        request.headers_mut().remove(AUTHORIZATION);
+/// The body, refusing more than `limit` bytes instead of holding them.
+async fn read_capped(response: reqwest::Response, limit: usize) -> Result<Bytes, ProviderError> {
+    let mut out = Vec::new();
+    let mut body = response.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| ProviderError::StreamInterrupted(e.to_string()))?;
+        if out.len() + chunk.len() > limit {
+            return Err(ProviderError::Unexpected(format!(
+                "the answer is larger than {limit} bytes"
+            )));
+        }
+        out.extend_from_slice(&chunk);
     }
-    let response = match tokio::time::timeout(request_timeout, http.execute(request)).await {
-        Err(_) => return Err(ProviderError::Timeout(TimeoutPhase::Response)),
-        Ok(Err(e)) => return Err(classify_transport(&e)),
-        Ok(Ok(r)) => r,
-    };
-    exchange.set_request_id(request_id(response.headers()));
-    let status = response.status();
-    if status.is_success() {
-        return Ok(response);
-    }
-    let headers = response.headers().clone();
-    let body = match tokio::time::timeout(idle_timeout, response.bytes()).await {
-        Ok(Ok(b)) => b,
-        // The status alone still classifies; the body was only detail.
-        _ => Default::default(),
-    };
-    Err(ProviderError::Api(Box::new(classify_http(
-        status.as_u16(),
-        &headers,
-        &body,
-        key,
-    ))))
+    Ok(out.into())
 }
 
-/// The body's bytes, failing once none came for `idle`: SSE comments count as bytes, so a
-/// provider's keep-alives keep a slow answer alive.
+/// The body's bytes, failing with `TimedOut` once none came for `idle`: SSE comments count as
+/// bytes, so a provider's keep-alives keep a slow answer alive.
 pub fn idle_bytes(
     response: reqwest::Response,
     idle: Duration,
-    exchange: Arc<Exchange>,
-) -> impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static {
-    tokio_stream::StreamExt::timeout(response.bytes_stream(), idle).map(move |item| match item {
+) -> impl Stream<Item = std::io::Result<Bytes>> + Send + 'static {
+    tokio_stream::StreamExt::timeout(response.bytes_stream(), idle).map(|item| match item {
         Ok(Ok(bytes)) => Ok(bytes),
         Ok(Err(e)) => Err(std::io::Error::other(e)),
-        Err(_) => {
-            exchange.idle_timed_out.store(true, Ordering::SeqCst);
-            Err(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                "no bytes from the provider within the idle timeout",
-            ))
-        }
+        Err(_) => Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "no bytes from the provider within the idle timeout",
+        )),
     })
-}
-
-#[derive(Clone)]
-struct ExchangeService {
-    http: reqwest::Client,
-    exchange: Arc<Exchange>,
-    request_timeout: Duration,
-    idle_timeout: Duration,
-    key: Option<ApiKey>,
-}
-
-impl tower_service::Service<HttpRequestFactory> for ExchangeService {
-    type Response = reqwest::Response;
-    type Error = OpenAIError;
-    type Future = BoxFuture<'static, Result<reqwest::Response, OpenAIError>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, factory: HttpRequestFactory) -> Self::Future {
-        let this = self.clone();
-        Box::pin(async move {
-            let request = factory.build().await?;
-            let key = this.key.as_ref().map(ApiKey::expose);
-            let response = execute(
-                &this.http,
-                request,
-                &this.exchange,
-                this.request_timeout,
-                this.idle_timeout,
-                key,
-            )
-            .await
-            .map_err(|e| OpenAIError::Boxed(Box::new(e)))?;
-            Ok(watch_idle(
-                response,
-                this.idle_timeout,
-                this.exchange.clone(),
-            ))
-        })
-    }
-}
-
-/// Rebuilds the response around [`idle_bytes`], for async-openai's own body reading.
-fn watch_idle(
-    response: reqwest::Response,
-    idle: Duration,
-    exchange: Arc<Exchange>,
-) -> reqwest::Response {
-    let mut builder = http::Response::builder()
-        .status(response.status())
-        .version(response.version());
-    if let Some(h) = builder.headers_mut() {
-        *h = response.headers().clone();
-    }
-    match builder.body(reqwest::Body::wrap_stream(idle_bytes(
-        response, idle, exchange,
-    ))) {
-        Ok(r) => reqwest::Response::from(r),
-        // Unreachable: status, version and headers came from a valid response.
-        Err(_) => {
-            reqwest::Response::from(http::Response::new(reqwest::Body::from(Vec::<u8>::new())))
-        }
-    }
-}
-
-/// The endpoint as async-openai's config. Every field is set: the defaults read `OPENAI_*`
-/// from the environment.
-fn config(endpoint: &Endpoint) -> OpenAIConfig {
-    OpenAIConfig::new()
-        .with_api_base(endpoint.base_url.trim_end_matches('/'))
-        .with_api_key(
-            endpoint
-                .key
-                .as_ref()
-                .map(ApiKey::expose)
-                .unwrap_or_default(),
-        )
-        .with_org_id(endpoint.organization.clone().unwrap_or_default())
-        .with_project_id(endpoint.project.clone().unwrap_or_default())
-}
-
-/// An async-openai client for one exchange. Cheap: the connection pool is shared.
-pub fn openai_client(
-    http: &reqwest::Client,
-    endpoint: &Endpoint,
-    exchange: Arc<Exchange>,
-    request_timeout: Duration,
-    idle_timeout: Duration,
-) -> OpenAiClient<OpenAIConfig> {
-    OpenAiClient::build(http.clone(), config(endpoint)).with_http_service(ExchangeService {
-        http: http.clone(),
-        exchange,
-        request_timeout,
-        idle_timeout,
-        key: endpoint.key.clone(),
-    })
-}
-
-/// The SSE events of a chat-completions stream, parsed by sse-stream inside the caller's
-/// future. async-openai's streaming forwards every event from a spawned task through
-/// a channel: a cross-thread wake-up per chunk, about a third of the sidecar's CPU on a burst
-/// (docs/performance.md). The request is built from the same config, headers included.
-pub async fn chat_events(
-    http: &reqwest::Client,
-    endpoint: &Endpoint,
-    body: &impl serde::Serialize,
-    exchange: Arc<Exchange>,
-    request_timeout: Duration,
-    idle_timeout: Duration,
-) -> Result<
-    sse_stream::SseByteStream<
-        impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static,
-    >,
-    ProviderError,
-> {
-    let config = config(endpoint);
-    let body = serde_json::to_vec(body).map_err(|e| ProviderError::Unexpected(e.to_string()))?;
-    let request = http
-        .post(config.url("/chat/completions"))
-        .headers(config.headers())
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .body(body)
-        .build()
-        .map_err(|e| classify_transport(&e))?;
-    let key = endpoint.key.as_ref().map(ApiKey::expose);
-    let response = execute(http, request, &exchange, request_timeout, idle_timeout, key).await?;
-    Ok(sse_stream::SseByteStream::new(idle_bytes(
-        response,
-        idle_timeout,
-        exchange,
-    )))
-}
-
-/// Turns whatever async-openai returned into our classification.
-pub fn provider_error(
-    err: OpenAIError,
-    exchange: &Exchange,
-    key: Option<&ApiKey>,
-) -> ProviderError {
-    let key = key.map(ApiKey::expose);
-    match err {
-        OpenAIError::Boxed(b) => match b.downcast::<ProviderError>() {
-            Ok(p) => *p,
-            Err(other) => ProviderError::Network(other.to_string()),
-        },
-        OpenAIError::Reqwest(e) => classify_transport(&e),
-        OpenAIError::JSONDeserialize(_, raw) => match classify_stream_event(&raw, key) {
-            Some(f) => ProviderError::Api(Box::new(f)),
-            None => ProviderError::StreamInterrupted(
-                "the provider sent an event that is not valid JSON".into(),
-            ),
-        },
-        OpenAIError::StreamError(e) => {
-            if exchange.idle_timed_out() {
-                ProviderError::Timeout(TimeoutPhase::Idle)
-            } else {
-                ProviderError::StreamInterrupted(e.to_string())
-            }
-        }
-        other => ProviderError::StreamInterrupted(other.to_string()),
-    }
 }

@@ -3,21 +3,21 @@
 //! The editor extension only renders; any LSP client can drive this protocol.
 
 pub mod chat;
+pub mod connections;
+pub mod endpoint;
 pub mod error;
 pub mod failure;
 pub mod guidance;
 pub mod http;
-pub mod keys;
 pub mod protocol;
 pub mod providers;
-pub mod secret;
+pub mod secrets;
 pub mod server;
 pub mod session;
 pub mod settings;
 pub mod state;
 pub mod stdio;
 pub mod transport;
-pub mod wire;
 
 /// Far above tower-lsp's default of 4: at 4, a `$/cancelRequest` waits behind four running
 /// chats and does nothing until one ends.

@@ -1,11 +1,29 @@
-//! The provider registry: what each provider is called, where it lives, what it needs and how
-//! its model list is filtered. Adding Azure OpenAI, OpenRouter or Groq is one new file here.
+//! What a provider is: one interface every provider implements — list its models, open a chat
+//! stream of neutral events, classify its failures — plus what it is called, where it lives and
+//! what it needs (`ProviderSpec`). Each provider is one file in `providers/` that owns its wire;
+//! the OpenAI-format ones share `openai_wire`. Nothing outside this folder names a provider.
 
+mod anthropic;
+mod azure;
 mod compatible;
 mod demo;
+mod gemini;
 mod openai;
+pub mod openai_wire;
+mod openrouter;
+pub mod sse;
 
-use crate::protocol::ModelInfo;
+use std::pin::Pin;
+
+use futures_util::Stream;
+use futures_util::future::BoxFuture;
+
+use crate::endpoint::normalize_base_url;
+use crate::failure::{ApiFailure, ProviderError, RawFailure};
+use crate::http::{Http, Timeouts};
+use crate::protocol::{ChatMessage, FinishReason, ModelInfo, ModelKind, Usage};
+use crate::secrets::ApiKey;
+use crate::settings::Settings;
 
 /// Web pages a guidance can send the user to; None where the provider has no such page.
 #[derive(Debug, Clone, Copy, Default)]
@@ -17,48 +35,231 @@ pub struct ProviderLinks {
     pub status: Option<&'static str>,
 }
 
-/// A kind of AI provider that speaks the OpenAI chat-completions wire format.
-pub trait Provider: Send + Sync {
-    /// Stable id used in the protocol.
-    fn id(&self) -> &'static str;
-    /// Name for people.
-    fn name(&self) -> &'static str;
-    fn default_base_url(&self) -> String;
-    fn requires_key(&self) -> bool;
-    fn base_url_editable(&self) -> bool;
-    fn supports_organization(&self) -> bool;
-    fn links(&self) -> ProviderLinks;
-    /// The environment variable whose key wins over the keychain, if any.
-    fn env_key_var(&self) -> Option<&'static str> {
-        None
-    }
-    /// Keeps the models a chat can use and orders them for a picker.
-    fn chat_models(&self, models: Vec<ModelInfo>) -> Vec<ModelInfo>;
-    /// Whether `max_completion_tokens` should be sent instead of `max_tokens` from the start.
-    fn prefers_max_completion_tokens(&self) -> bool;
+/// Where a provider's base URL comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum BaseUrl {
+    /// The provider's own; `env` moves it (gateways, tests) and a client cannot.
+    Fixed {
+        default: &'static str,
+        env: &'static str,
+    },
+    /// The user's own (an Azure resource, a local server); `default` prefills the prompt and
+    /// `env`, when set, supplies it.
+    Editable {
+        default: Option<&'static str>,
+        placeholder: &'static str,
+        env: Option<&'static str>,
+    },
+    /// Only from `env`; the provider is offered only when it is set (the demo).
+    FromEnv { env: &'static str },
 }
 
-static OPENAI: openai::OpenAi = openai::OpenAi;
-static COMPATIBLE: compatible::Compatible = compatible::Compatible;
-static DEMO: demo::Demo = demo::Demo;
+/// What a provider is called, where it lives and what it needs: static facts.
+#[derive(Debug)]
+pub struct ProviderSpec {
+    /// Stable id used in the protocol.
+    pub id: &'static str,
+    /// Name for people.
+    pub name: &'static str,
+    pub base_url: BaseUrl,
+    pub requires_key: bool,
+    pub supports_organization: bool,
+    /// The environment variable whose key wins over the keychain.
+    pub env_key_var: Option<&'static str>,
+    /// What a key looks like, for a prompt's placeholder.
+    pub key_placeholder: Option<&'static str>,
+    pub model_kind: ModelKind,
+    pub links: ProviderLinks,
+}
+
+impl ProviderSpec {
+    pub fn base_url_editable(&self) -> bool {
+        matches!(self.base_url, BaseUrl::Editable { .. })
+    }
+
+    pub fn base_url_placeholder(&self) -> Option<&'static str> {
+        match self.base_url {
+            BaseUrl::Editable { placeholder, .. } => Some(placeholder),
+            _ => None,
+        }
+    }
+}
+
+/// Where and as whom to call a provider.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub base_url: String,
+    pub key: Option<ApiKey>,
+    pub organization: Option<String>,
+    pub project: Option<String>,
+}
+
+/// Everything one provider call needs.
+pub struct Call<'a> {
+    pub http: &'a Http,
+    pub endpoint: &'a Endpoint,
+    pub settings: &'a Settings,
+}
+
+impl Call<'_> {
+    pub fn timeouts(&self) -> Timeouts {
+        Timeouts {
+            request: self.settings.request_timeout,
+            idle: self.settings.idle_timeout,
+        }
+    }
+
+    pub fn key(&self) -> Option<&ApiKey> {
+        self.endpoint.key.as_ref()
+    }
+
+    /// `base_url` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.endpoint.base_url.trim_end_matches('/'))
+    }
+}
+
+/// A chat turn as every provider receives it.
+#[derive(Debug)]
+pub struct ChatRequest<'a> {
+    pub model: &'a str,
+    pub messages: &'a [ChatMessage],
+    pub temperature: Option<f32>,
+    pub max_tokens: Option<u32>,
+}
+
+/// What a chat stream yields, whichever wire it came over. A provider's error inside the
+/// stream is the stream's `Err` item; the stream ends after it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChatEvent {
+    /// Answer text (never reasoning or thinking).
+    Text(String),
+    /// Token counts; a later one replaces an earlier one.
+    Usage(Usage),
+    /// How the answer ended.
+    Finish(FinishReason),
+    /// The model that answered, as the provider names it.
+    Model(String),
+}
+
+pub type ChatStream = Pin<Box<dyn Stream<Item = Result<ChatEvent, ProviderError>> + Send>>;
+
+/// A chat whose response headers arrived: its request id and its events.
+pub struct OpenedChat {
+    pub request_id: Option<String>,
+    pub events: ChatStream,
+}
+
+/// One provider: its facts and its wire.
+pub trait Provider: Send + Sync {
+    fn spec(&self) -> &'static ProviderSpec;
+
+    /// The models a chat can use, ordered for a picker.
+    fn list_models<'a>(
+        &'a self,
+        call: &'a Call<'a>,
+    ) -> BoxFuture<'a, Result<Vec<ModelInfo>, ProviderError>>;
+
+    /// Checks the key before it is stored and returns the models. By default the model list
+    /// is the check; a provider whose list needs no key checks otherwise.
+    fn validate<'a>(
+        &'a self,
+        call: &'a Call<'a>,
+    ) -> BoxFuture<'a, Result<Vec<ModelInfo>, ProviderError>> {
+        self.list_models(call)
+    }
+
+    /// Sends the chat and returns once the response headers arrived.
+    fn open_chat<'a>(
+        &'a self,
+        call: &'a Call<'a>,
+        request: &'a ChatRequest<'a>,
+    ) -> BoxFuture<'a, Result<OpenedChat, ProviderError>>;
+
+    /// A refusal (status, headers, body) as a neutral failure, raw fields kept.
+    fn classify(&self, raw: &RawFailure<'_>) -> ApiFailure;
+}
+
+impl std::fmt::Debug for dyn Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.spec().id)
+    }
+}
 
 /// Every provider, in the order a picker shows them.
-pub fn all() -> Vec<&'static dyn Provider> {
-    let mut all: Vec<&'static dyn Provider> = vec![&OPENAI, &COMPATIBLE];
-    if demo::Demo::enabled() {
-        all.push(&DEMO);
+fn every() -> [&'static dyn Provider; 7] {
+    [
+        &openai::OpenAi,
+        &anthropic::Anthropic,
+        &azure::Azure,
+        &openrouter::OpenRouter,
+        &gemini::Gemini,
+        &compatible::COMPATIBLE,
+        &demo::DEMO,
+    ]
+}
+
+/// A provider as this process offers it: its base URL resolved from the environment.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub provider: &'static dyn Provider,
+    /// Where it lives unless the user chose otherwise; None when the user must say.
+    pub default_base_url: Option<String>,
+}
+
+impl Entry {
+    pub fn spec(&self) -> &'static ProviderSpec {
+        self.provider.spec()
     }
-    all
 }
 
-/// The provider with this id.
-pub fn find(id: &str) -> Option<&'static dyn Provider> {
-    all().into_iter().find(|p| p.id() == id)
+/// The providers this process offers, read from the environment once.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    entries: Vec<Entry>,
 }
 
-/// The ids, for error messages that list what is allowed.
-pub fn ids() -> Vec<&'static str> {
-    all().iter().map(|p| p.id()).collect()
+impl Registry {
+    pub fn from_env() -> Registry {
+        Registry::with_env(|var| std::env::var(var).ok())
+    }
+
+    pub fn with_env(env: impl Fn(&str) -> Option<String>) -> Registry {
+        let from = |var: &str| env(var).and_then(|u| normalize_base_url(&u).ok());
+        let entries = every()
+            .into_iter()
+            .filter_map(|provider| {
+                let default_base_url = match provider.spec().base_url {
+                    BaseUrl::Fixed { default, env } => {
+                        Some(from(env).unwrap_or_else(|| default.to_string()))
+                    }
+                    BaseUrl::Editable { default, env, .. } => {
+                        env.and_then(from).or_else(|| default.map(str::to_string))
+                    }
+                    // Offered only when the environment says where.
+                    BaseUrl::FromEnv { env } => Some(from(env)?),
+                };
+                Some(Entry {
+                    provider,
+                    default_base_url,
+                })
+            })
+            .collect();
+        Registry { entries }
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    pub fn find(&self, id: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.spec().id == id)
+    }
+
+    /// The ids, for error messages that list what is allowed.
+    pub fn ids(&self) -> Vec<&'static str> {
+        self.entries.iter().map(|e| e.spec().id).collect()
+    }
 }
 
 /// Every model, by name: for servers whose models we cannot tell apart (local servers, the

@@ -1,5 +1,5 @@
-//! The LanguageServer: one thin handler per method (parse params → call the session → map the
-//! error). No logic lives here.
+//! The LanguageServer: one routing table from each protocol marker to a thin handler (parse
+//! the marker's params → call the session → map the error). No logic lives here.
 
 use std::sync::Arc;
 
@@ -14,9 +14,10 @@ use tower_lsp_server::{Client, LanguageServer, LspService};
 
 use crate::chat;
 use crate::error::{SidekickError, parse_params};
+use crate::http::Http;
 use crate::protocol::{
-    ChatResult, ConnectResult, DisconnectResult, ListModelsResult, PROTOCOL_VERSION,
-    ProvidersState, SERVER_NAME, SelectModelResult, method,
+    Chat, Connect, Disconnect, ListModels, ListProviders, PROTOCOL_VERSION, Request, SERVER_NAME,
+    SelectModel,
 };
 use crate::session::Session;
 
@@ -24,35 +25,60 @@ pub struct Backend {
     session: Arc<Session>,
 }
 
+/// A method's params, parsed with the path of the offending field in the error.
+fn params<M: Request>(value: Value) -> std::result::Result<M::Params, SidekickError> {
+    parse_params(value)
+}
+
 impl Backend {
-    fn new(client: Client, http: crate::http::LazyClient) -> Backend {
+    fn new(client: Client, http: Http) -> Backend {
         Backend {
             session: Arc::new(Session::new(client, http)),
         }
     }
 
-    async fn list_providers(&self, _params: Value) -> Result<ProvidersState> {
+    async fn list_providers(&self, _params: Value) -> Result<<ListProviders as Request>::Result> {
+        // Any params are accepted: the method takes none.
         Ok(self.session.list_providers().await)
     }
 
-    async fn connect(&self, params: Value) -> Result<ConnectResult> {
-        let run = async { self.session.connect(parse_params(params)?).await };
+    async fn connect(&self, value: Value) -> Result<<Connect as Request>::Result> {
+        let run = async { self.session.connect(params::<Connect>(value)?).await };
         run.await.map_err(Into::into)
     }
 
-    async fn list_models(&self, params: Value) -> Result<ListModelsResult> {
-        let run = async { self.session.list_models(parse_params(params)?).await };
+    async fn list_models(&self, value: Value) -> Result<<ListModels as Request>::Result> {
+        let run = async { self.session.list_models(params::<ListModels>(value)?).await };
         run.await.map_err(Into::into)
     }
 
-    async fn select_model(&self, params: Value) -> Result<SelectModelResult> {
-        let run = async { self.session.select_model(parse_params(params)?).await };
+    async fn select_model(&self, value: Value) -> Result<<SelectModel as Request>::Result> {
+        let run = async {
+            self.session
+                .select_model(params::<SelectModel>(value)?)
+                .await
+        };
         run.await.map_err(Into::into)
     }
 
-    async fn disconnect(&self, params: Value) -> Result<DisconnectResult> {
-        let run = async { self.session.disconnect(parse_params(params)?).await };
+    async fn disconnect(&self, value: Value) -> Result<<Disconnect as Request>::Result> {
+        let run = async { self.session.disconnect(params::<Disconnect>(value)?).await };
         run.await.map_err(Into::into)
+    }
+
+    async fn chat(&self, value: Value) -> Result<<Chat as Request>::Result> {
+        let session = self.session.clone();
+        // A task of its own: the chat is woken for every body frame the provider sends, and a
+        // task is polled directly, where a request future is polled through tower-lsp's serve
+        // loop and the set of every request in flight (docs/performance.md). Dropping this
+        // future (`$/cancelRequest`) aborts the task, which closes the upstream connection.
+        let task = AbortOnDropHandle::new(tokio::spawn(async move {
+            chat::run(&session, params::<Chat>(value)?).await
+        }));
+        match task.await {
+            Ok(result) => result.map_err(Into::into),
+            Err(e) => Err(SidekickError::Internal(format!("the chat task failed: {e}")).into()),
+        }
     }
 
     /// Answers a message the transport could not pass on (see `transport.rs`).
@@ -68,22 +94,6 @@ impl Backend {
             message: message.into(),
             data: None,
         })
-    }
-
-    async fn chat(&self, params: Value) -> Result<ChatResult> {
-        let session = self.session.clone();
-        // A task of its own: the chat is woken for every body frame the provider sends, and a
-        // task is polled directly, where a request future is polled through tower-lsp's serve
-        // loop and the set of every request in flight (docs/performance.md). Dropping this
-        // future (`$/cancelRequest`) aborts the task, which closes the upstream connection.
-        let task = AbortOnDropHandle::new(tokio::spawn(async move {
-            let params = parse_params(params)?;
-            chat::run(&session, params).await
-        }));
-        match task.await {
-            Ok(result) => result.map_err(|e: SidekickError| e.into()),
-            Err(e) => Err(SidekickError::Internal(format!("the chat task failed: {e}")).into()),
-        }
     }
 }
 
@@ -142,14 +152,14 @@ impl LanguageServer for Backend {
 
 /// Builds the service with every Sidekick method routed.
 pub fn service() -> (LspService<Backend>, tower_lsp_server::ClientSocket) {
-    let http = crate::http::LazyClient::default();
+    let http = Http::default();
     LspService::build(move |client| Backend::new(client, http.clone()))
-        .custom_method(method::LIST_PROVIDERS, Backend::list_providers)
-        .custom_method(method::CONNECT, Backend::connect)
-        .custom_method(method::LIST_MODELS, Backend::list_models)
-        .custom_method(method::SELECT_MODEL, Backend::select_model)
-        .custom_method(method::DISCONNECT, Backend::disconnect)
-        .custom_method(method::CHAT, Backend::chat)
+        .custom_method(ListProviders::METHOD, Backend::list_providers)
+        .custom_method(Connect::METHOD, Backend::connect)
+        .custom_method(ListModels::METHOD, Backend::list_models)
+        .custom_method(SelectModel::METHOD, Backend::select_model)
+        .custom_method(Disconnect::METHOD, Backend::disconnect)
+        .custom_method(Chat::METHOD, Backend::chat)
         .custom_method(crate::transport::INVALID_MESSAGE, Backend::invalid_message)
         .finish()
 }

@@ -15,6 +15,8 @@ pub struct Settings {
     pub idle_timeout: Duration,
     pub delta_interval: Duration,
     pub client_secret_storage: bool,
+    /// Anthropic requires `max_tokens`; None means the provider's per-model default.
+    pub anthropic_max_tokens: Option<u32>,
 }
 
 impl Default for Settings {
@@ -26,6 +28,7 @@ impl Default for Settings {
             idle_timeout: Duration::from_millis(30_000),
             delta_interval: Duration::from_millis(50),
             client_secret_storage: false,
+            anthropic_max_tokens: None,
         }
     }
 }
@@ -87,6 +90,24 @@ impl Settings {
                         settings.delta_interval = Duration::from_millis(n);
                     }
                 }
+                "anthropic" => match v.as_object() {
+                    Some(anthropic) => {
+                        for (ak, av) in anthropic {
+                            match ak.as_str() {
+                                "maxTokens" if av.is_null() => settings.anthropic_max_tokens = None,
+                                "maxTokens" => {
+                                    if let Some(n) =
+                                        reader.int("anthropic.maxTokens", av, 1, 1_000_000)
+                                    {
+                                        settings.anthropic_max_tokens = Some(n as u32);
+                                    }
+                                }
+                                other => reader.unknown(&format!("anthropic.{other}")),
+                            }
+                        }
+                    }
+                    None => reader.wrong("anthropic", "an object", v),
+                },
                 "clientSecretStorage" => match v.as_bool() {
                     Some(b) => settings.client_secret_storage = b,
                     None => reader.wrong(key, "true or false", v),
@@ -166,9 +187,10 @@ mod tests {
         let (s, w) = Settings::from_json(Some(&json!({
             "retry": {"maxAttempts": 5, "maxWaitMs": 1000},
             "requestTimeoutMs": 2000, "idleTimeoutMs": 3000, "deltaIntervalMs": 10,
-            "clientSecretStorage": true
+            "clientSecretStorage": true, "anthropic": {"maxTokens": 2048}
         })));
         assert!(w.is_empty(), "{w:?}");
+        assert_eq!(s.anthropic_max_tokens, Some(2048));
         assert_eq!(s.retry_max_attempts, 5);
         assert_eq!(s.retry_max_wait, Duration::from_millis(1000));
         assert_eq!(s.request_timeout, Duration::from_millis(2000));

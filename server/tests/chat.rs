@@ -109,7 +109,9 @@ async fn streams_deltas_that_add_up_to_the_result() {
     assert_eq!(r["model"], "gpt-4o-mini-2024-07-18");
     assert_eq!(
         r["usage"],
-        json!({"promptTokens": 9, "completionTokens": 4, "totalTokens": 13})
+        json!({"promptTokens": 9, "completionTokens": 4, "totalTokens": 13,
+               "cachedInputTokens": 0, "cacheWriteTokens": null, "reasoningTokens": 0}),
+        "OpenAI's usage details are kept"
     );
     assert!(r["requestId"].as_str().unwrap().starts_with("req_"));
     settle(&s, "c1", "Hello, world!").await;

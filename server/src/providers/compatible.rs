@@ -1,39 +1,88 @@
 //! Any server that speaks OpenAI's chat-completions API (Ollama, LM Studio, vLLM, llama.cpp,
-//! a gateway): editable base URL, optional key, every model it lists.
+//! a gateway): the user's base URL, an optional key, every model it lists.
 
-use super::{Provider, ProviderLinks};
-use crate::protocol::ModelInfo;
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
 
-pub struct Compatible;
+use super::openai_wire::{self, Dialect, OPENAI, TokenLimit};
+use super::{BaseUrl, Call, ChatRequest, OpenedChat, Provider, ProviderLinks, ProviderSpec};
+use crate::failure::{ApiFailure, ProviderError, RawFailure};
+use crate::http::Operation;
+use crate::protocol::{ModelInfo, ModelKind};
+
+/// An OpenAI-format server whose models we cannot tell apart: every model, by name. Also the
+/// demo's wire (`demo.rs`).
+pub struct Compatible {
+    spec: &'static ProviderSpec,
+}
+
+pub static COMPATIBLE: Compatible = Compatible { spec: &SPEC };
+
+static SPEC: ProviderSpec = ProviderSpec {
+    id: "compatible",
+    name: "OpenAI-compatible server",
+    base_url: BaseUrl::Editable {
+        // Ollama's default; the connect flow asks for the real one.
+        default: Some("http://localhost:11434/v1"),
+        placeholder: "http://localhost:11434/v1",
+        env: None,
+    },
+    requires_key: false,
+    supports_organization: false,
+    env_key_var: None,
+    key_placeholder: Some("optional"),
+    model_kind: ModelKind::Model,
+    links: ProviderLinks {
+        api_keys: None,
+        billing: None,
+        organization: None,
+        rate_limits: None,
+        status: None,
+    },
+};
+
+/// Most local servers only know `max_tokens`; a 400 naming it switches per model. Nor do they
+/// have organizations.
+const DIALECT: Dialect = Dialect {
+    token_limit: TokenLimit::Learn,
+    organization_headers: false,
+    ..OPENAI
+};
+
+impl Compatible {
+    pub const fn with_spec(spec: &'static ProviderSpec) -> Compatible {
+        Compatible { spec }
+    }
+}
 
 impl Provider for Compatible {
-    fn id(&self) -> &'static str {
-        "compatible"
+    fn spec(&self) -> &'static ProviderSpec {
+        self.spec
     }
-    fn name(&self) -> &'static str {
-        "OpenAI-compatible server"
+
+    fn list_models<'a>(
+        &'a self,
+        call: &'a Call<'a>,
+    ) -> BoxFuture<'a, Result<Vec<ModelInfo>, ProviderError>> {
+        async move {
+            let models =
+                openai_wire::list_models(call, &DIALECT, Operation::Models, &|r| self.classify(r))
+                    .await?;
+            Ok(super::by_name(models))
+        }
+        .boxed()
     }
-    fn default_base_url(&self) -> String {
-        // Ollama's default; the connect flow asks for the real one.
-        "http://localhost:11434/v1".into()
+
+    fn open_chat<'a>(
+        &'a self,
+        call: &'a Call<'a>,
+        request: &'a ChatRequest<'a>,
+    ) -> BoxFuture<'a, Result<OpenedChat, ProviderError>> {
+        async move { openai_wire::open_chat(call, &DIALECT, request, &|r| self.classify(r)).await }
+            .boxed()
     }
-    fn requires_key(&self) -> bool {
-        false
-    }
-    fn base_url_editable(&self) -> bool {
-        true
-    }
-    fn supports_organization(&self) -> bool {
-        false
-    }
-    fn links(&self) -> ProviderLinks {
-        ProviderLinks::default()
-    }
-    fn chat_models(&self, models: Vec<ModelInfo>) -> Vec<ModelInfo> {
-        super::by_name(models)
-    }
-    fn prefers_max_completion_tokens(&self) -> bool {
-        // Most local servers only know the older name; a 400 naming it switches per model.
-        false
+
+    fn classify(&self, raw: &RawFailure<'_>) -> ApiFailure {
+        openai_wire::classify(raw)
     }
 }

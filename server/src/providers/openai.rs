@@ -3,65 +3,88 @@
 
 use std::collections::HashMap;
 
-use super::{Provider, ProviderLinks};
-use crate::protocol::ModelInfo;
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+
+use super::openai_wire::{self, OPENAI};
+use super::{BaseUrl, Call, ChatRequest, OpenedChat, Provider, ProviderLinks, ProviderSpec};
+use crate::failure::{ApiFailure, ProviderError, RawFailure};
+use crate::http::Operation;
+use crate::protocol::{ModelInfo, ModelKind};
 
 pub struct OpenAi;
 
+static SPEC: ProviderSpec = ProviderSpec {
+    id: "openai",
+    name: "OpenAI",
+    base_url: BaseUrl::Fixed {
+        default: "https://api.openai.com/v1",
+        env: "SIDEKICK_OPENAI_BASE_URL",
+    },
+    requires_key: true,
+    supports_organization: true,
+    env_key_var: Some("OPENAI_API_KEY"),
+    key_placeholder: Some("sk-…"),
+    model_kind: ModelKind::Model,
+    links: ProviderLinks {
+        api_keys: Some("https://platform.openai.com/api-keys"),
+        billing: Some("https://platform.openai.com/settings/organization/billing/overview"),
+        organization: Some("https://platform.openai.com/settings/organization/general"),
+        rate_limits: Some("https://platform.openai.com/settings/organization/limits"),
+        status: Some("https://status.openai.com"),
+    },
+};
+
 impl Provider for OpenAi {
-    fn id(&self) -> &'static str {
-        "openai"
+    fn spec(&self) -> &'static ProviderSpec {
+        &SPEC
     }
-    fn name(&self) -> &'static str {
-        "OpenAI"
-    }
-    fn default_base_url(&self) -> String {
-        "https://api.openai.com/v1".into()
-    }
-    fn requires_key(&self) -> bool {
-        true
-    }
-    fn base_url_editable(&self) -> bool {
-        false
-    }
-    fn supports_organization(&self) -> bool {
-        true
-    }
-    fn links(&self) -> ProviderLinks {
-        ProviderLinks {
-            api_keys: Some("https://platform.openai.com/api-keys"),
-            billing: Some("https://platform.openai.com/settings/organization/billing/overview"),
-            organization: Some("https://platform.openai.com/settings/organization/general"),
-            rate_limits: Some("https://platform.openai.com/settings/organization/limits"),
-            status: Some("https://status.openai.com"),
+
+    fn list_models<'a>(
+        &'a self,
+        call: &'a Call<'a>,
+    ) -> BoxFuture<'a, Result<Vec<ModelInfo>, ProviderError>> {
+        async move {
+            let models =
+                openai_wire::list_models(call, &OPENAI, Operation::Models, &|r| self.classify(r))
+                    .await?;
+            Ok(chat_models(models))
         }
+        .boxed()
     }
-    fn env_key_var(&self) -> Option<&'static str> {
-        Some("OPENAI_API_KEY")
+
+    fn open_chat<'a>(
+        &'a self,
+        call: &'a Call<'a>,
+        request: &'a ChatRequest<'a>,
+    ) -> BoxFuture<'a, Result<OpenedChat, ProviderError>> {
+        async move { openai_wire::open_chat(call, &OPENAI, request, &|r| self.classify(r)).await }
+            .boxed()
     }
-    fn chat_models(&self, models: Vec<ModelInfo>) -> Vec<ModelInfo> {
-        let mut models: Vec<ModelInfo> = models.into_iter().filter(|m| is_chat(&m.id)).collect();
-        // Newest families first, derived from the list itself rather than a table that goes
-        // stale: a family ranks by its newest member, members by their own date.
-        let mut newest: HashMap<String, i64> = HashMap::new();
-        for m in &models {
-            let e = newest.entry(family(&m.id)).or_insert(i64::MIN);
-            *e = (*e).max(m.created.unwrap_or(0));
-        }
-        models.sort_by(|a, b| {
-            let (fa, fb) = (family(&a.id), family(&b.id));
-            newest[&fb]
-                .cmp(&newest[&fa])
-                .then_with(|| fa.cmp(&fb))
-                .then_with(|| b.created.cmp(&a.created))
-                .then_with(|| a.id.cmp(&b.id))
-        });
-        models
+
+    fn classify(&self, raw: &RawFailure<'_>) -> ApiFailure {
+        openai_wire::classify(raw)
     }
-    fn prefers_max_completion_tokens(&self) -> bool {
-        // OpenAI accepts it for every chat model; reasoning models refuse `max_tokens`.
-        true
+}
+
+/// Keeps the models a chat can use, newest families first, derived from the list itself rather
+/// than a table that goes stale: a family ranks by its newest member, members by their date.
+fn chat_models(models: Vec<ModelInfo>) -> Vec<ModelInfo> {
+    let mut models: Vec<ModelInfo> = models.into_iter().filter(|m| is_chat(&m.id)).collect();
+    let mut newest: HashMap<String, i64> = HashMap::new();
+    for m in &models {
+        let e = newest.entry(family(&m.id)).or_insert(i64::MIN);
+        *e = (*e).max(m.created.unwrap_or(0));
     }
+    models.sort_by(|a, b| {
+        let (fa, fb) = (family(&a.id), family(&b.id));
+        newest[&fb]
+            .cmp(&newest[&fa])
+            .then_with(|| fa.cmp(&fb))
+            .then_with(|| b.created.cmp(&a.created))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    models
 }
 
 /// Chat-capable: the gpt, o-series and chatgpt lines, minus the non-chat variants that share
@@ -109,8 +132,10 @@ mod tests {
     fn m(id: &str, created: i64) -> ModelInfo {
         ModelInfo {
             id: id.into(),
+            name: None,
             owned_by: Some("system".into()),
             created: Some(created),
+            context_window: None,
         }
     }
 
@@ -137,8 +162,7 @@ mod tests {
             "gpt-4o-mini-transcribe",
             "gpt-4o-mini-tts",
         ];
-        let kept: Vec<String> = OpenAi
-            .chat_models(all.iter().map(|id| m(id, 1)).collect())
+        let kept: Vec<String> = chat_models(all.iter().map(|id| m(id, 1)).collect())
             .into_iter()
             .map(|m| m.id)
             .collect();
@@ -159,18 +183,17 @@ mod tests {
 
     #[test]
     fn newest_family_first_then_newest_member() {
-        let sorted: Vec<String> = OpenAi
-            .chat_models(vec![
-                m("gpt-3.5-turbo", 100),
-                m("gpt-4o", 300),
-                m("gpt-5-mini", 500),
-                m("gpt-4o-mini", 350),
-                m("gpt-5", 490),
-                m("o3-mini", 400),
-            ])
-            .into_iter()
-            .map(|m| m.id)
-            .collect();
+        let sorted: Vec<String> = chat_models(vec![
+            m("gpt-3.5-turbo", 100),
+            m("gpt-4o", 300),
+            m("gpt-5-mini", 500),
+            m("gpt-4o-mini", 350),
+            m("gpt-5", 490),
+            m("o3-mini", 400),
+        ])
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
         assert_eq!(
             sorted,
             [

@@ -61,10 +61,20 @@ pub fn key_hint(key: &str) -> String {
     format!("{head}…{tail}")
 }
 
-/// Replaces the known key and anything that looks like a key (`sk-…`, long random tokens)
-/// with its hint, so provider messages can be shown and logged.
+/// Replaces the known key and anything that looks like a key (`sk-…`, `AIza…`, long random
+/// tokens) with its hint, so provider messages can be shown and logged.
 pub fn mask_secrets(text: &str, known_key: Option<&str>) -> String {
-    let mut out = match known_key {
+    mask(text, known_key, true)
+}
+
+/// For identifiers a provider sends (request ids, error codes), which are long and random by
+/// design: the known key and tokens with a key's prefix are masked, other tokens kept.
+pub fn mask_identifier(text: &str, known_key: Option<&str>) -> String {
+    mask(text, known_key, false)
+}
+
+fn mask(text: &str, known_key: Option<&str>, random_tokens: bool) -> String {
+    let out = match known_key {
         Some(k) if !k.is_empty() => text.replace(k, &key_hint(k)),
         _ => text.to_string(),
     };
@@ -76,7 +86,7 @@ pub fn mask_secrets(text: &str, known_key: Option<&str>) -> String {
         let tail = &rest[start..];
         let end = tail.find(|c: char| !is_token_char(c)).unwrap_or(tail.len());
         let token = &tail[..end];
-        if looks_like_key(token) {
+        if has_key_prefix(token) || (random_tokens && looks_random(token)) {
             result.push_str(&key_hint(token));
         } else {
             result.push_str(token);
@@ -84,17 +94,22 @@ pub fn mask_secrets(text: &str, known_key: Option<&str>) -> String {
         rest = &tail[end..];
     }
     result.push_str(rest);
-    out.clear();
     result
 }
 
-fn looks_like_key(token: &str) -> bool {
-    let prefixed = ["sk-", "sk_", "gsk_", "key-", "xai-"]
+/// The prefixes providers give their keys: OpenAI, Anthropic, OpenRouter (`sk-`), Groq,
+/// xAI, Google (`AIza`).
+fn has_key_prefix(token: &str) -> bool {
+    ["sk-", "sk_", "gsk_", "key-", "xai-", "AIza"]
         .iter()
-        .any(|p| token.starts_with(p));
+        .any(|p| token.starts_with(p))
+        && token.len() >= 12
+}
+
+fn looks_random(token: &str) -> bool {
     let digits = token.chars().filter(char::is_ascii_digit).count();
     let letters = token.chars().filter(char::is_ascii_alphabetic).count();
-    (prefixed && token.len() >= 12) || (token.len() >= 32 && digits >= 4 && letters >= 8)
+    token.len() >= 32 && digits >= 4 && letters >= 8
 }
 
 #[cfg(test)]
@@ -128,5 +143,17 @@ mod tests {
         assert!(!masked.contains("abc123def456"), "{masked}");
         assert!(masked.contains("sk-…i789"), "{masked}");
         assert!(masked.contains("gpt-4o-mini-2024-07-18"), "{masked}");
+    }
+
+    #[test]
+    fn identifiers_keep_their_randomness_but_never_a_key() {
+        let id = "req_8f3c2a1b9d7e4f6a0b1c2d3e4f5a6b7c";
+        assert_eq!(mask_identifier(id, None), id);
+        let key = "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6";
+        assert!(!mask_identifier(&format!("id-{key}"), Some(key)).contains(key));
+        assert!(
+            !mask_identifier("AIzaSyD-1234567890abcdefghijklmnopqrstu", None)
+                .contains("1234567890")
+        );
     }
 }

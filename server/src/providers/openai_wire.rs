@@ -1,0 +1,364 @@
+//! OpenAI's chat-completions wire, shared by every OpenAI-format provider (OpenAI, Azure
+//! OpenAI, OpenRouter, Gemini's compatible endpoint, local servers): the request body,
+//! `GET /models`, the SSE chunks (`stream.rs`) and the error bodies (`errors.rs`). A
+//! `Dialect` says where each provider differs: auth header, paths, token-limit field.
+//! snake_case wire types, lenient on input; they never cross the protocol.
+
+mod errors;
+mod stream;
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use errors::{classify, classify_event, classify_value};
+pub use stream::Decoder;
+
+use super::{Call, ChatRequest, OpenedChat, sse};
+use crate::failure::{ApiFailure, Category, ProviderError, classify_transport};
+use crate::http::{Classify, Operation};
+use crate::protocol::{ChatMessage, ModelInfo, Role};
+
+/// How the key travels.
+#[derive(Debug, Clone, Copy)]
+pub enum Auth {
+    /// `Authorization: Bearer <key>`.
+    Bearer,
+    /// The key alone in this header (Azure's `api-key`).
+    Header(&'static str),
+}
+
+/// Which field carries `maxTokens`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenLimit {
+    /// `max_completion_tokens` always: reasoning models refuse `max_tokens`.
+    CompletionTokens,
+    /// `max_tokens`, which most servers know, until a server's 400 names it; then
+    /// `max_completion_tokens` for that model, remembered.
+    Learn,
+}
+
+/// Where one OpenAI-format provider differs from OpenAI.
+#[derive(Debug, Clone, Copy)]
+pub struct Dialect {
+    pub auth: Auth,
+    /// Appended to the base URL.
+    pub chat_path: &'static str,
+    pub models_path: &'static str,
+    pub token_limit: TokenLimit,
+    /// `OpenAI-Organization` / `OpenAI-Project` headers.
+    pub organization_headers: bool,
+    /// A `content_filter` finish fails the answer (Azure's filter) instead of ending it.
+    pub content_filter_fails: bool,
+    /// Reads an in-stream error object, for providers whose error objects differ.
+    pub classify_event: fn(&Value) -> ApiFailure,
+    /// Sent with every request (OpenRouter's app attribution).
+    pub extra_headers: &'static [(&'static str, &'static str)],
+}
+
+/// OpenAI's own dialect; the others start from it.
+pub const OPENAI: Dialect = Dialect {
+    auth: Auth::Bearer,
+    chat_path: "/chat/completions",
+    models_path: "/models",
+    token_limit: TokenLimit::CompletionTokens,
+    organization_headers: true,
+    content_filter_fails: false,
+    classify_event,
+    extra_headers: &[],
+};
+
+/// Models (by base URL and id) that refused `max_tokens`, learned from their 400s.
+static COMPLETION_TOKEN_MODELS: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+#[derive(Debug, Serialize)]
+struct Body<'a> {
+    model: &'a str,
+    messages: Vec<Message<'a>>,
+    stream: bool,
+    stream_options: StreamOptions,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_completion_tokens: Option<u32>,
+}
+
+#[derive(Debug, Serialize)]
+struct StreamOptions {
+    include_usage: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Message<'a> {
+    role: &'static str,
+    content: &'a str,
+}
+
+impl<'a> From<&'a ChatMessage> for Message<'a> {
+    fn from(m: &'a ChatMessage) -> Self {
+        let role = match m.role {
+            Role::System => "system",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        };
+        Message {
+            role,
+            content: &m.content,
+        }
+    }
+}
+
+/// `GET /models`, read leniently: servers add fields (OpenRouter's `name`, `context_length`).
+#[derive(Debug, Deserialize)]
+struct ModelList {
+    data: Vec<WireModel>,
+}
+
+/// Numbers are read as `Value`s: a server that sends a float or a string where a number belongs
+/// must not lose the whole list.
+#[derive(Debug, Deserialize)]
+struct WireModel {
+    id: String,
+    #[serde(default)]
+    owned_by: Option<String>,
+    #[serde(default, alias = "created_at")]
+    created: Option<Value>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    context_length: Option<Value>,
+    /// Azure's: `chat_completion: false` marks a model no chat can use.
+    #[serde(default)]
+    capabilities: Option<Value>,
+}
+
+impl WireModel {
+    fn chat_capable(&self) -> bool {
+        self.capabilities
+            .as_ref()
+            .and_then(|c| c.get("chat_completion"))
+            .and_then(Value::as_bool)
+            != Some(false)
+    }
+}
+
+/// The headers every request of this dialect carries.
+fn headers(call: &Call<'_>, dialect: &Dialect) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    let mut put = |name: &'static str, value: &str| {
+        // Keys and IDs were checked to be printable ASCII before any call.
+        if let Ok(v) = HeaderValue::from_str(value) {
+            h.insert(name, v);
+        }
+    };
+    if let Some(key) = call.key() {
+        match dialect.auth {
+            Auth::Bearer => put(AUTHORIZATION.as_str(), &format!("Bearer {}", key.expose())),
+            Auth::Header(name) => put(name, key.expose()),
+        }
+    }
+    for (name, value) in dialect.extra_headers {
+        put(name, value);
+    }
+    if dialect.organization_headers {
+        if let Some(org) = &call.endpoint.organization {
+            put("openai-organization", org);
+        }
+        if let Some(project) = &call.endpoint.project {
+            put("openai-project", project);
+        }
+    }
+    h
+}
+
+/// The chat models the server lists, as served (the provider filters and orders them).
+pub async fn list_models(
+    call: &Call<'_>,
+    dialect: &Dialect,
+    operation: Operation,
+    classify: Classify<'_>,
+) -> Result<Vec<ModelInfo>, ProviderError> {
+    let client = call.http.client().await?;
+    let request = client
+        .get(call.url(dialect.models_path))
+        .headers(headers(call, dialect))
+        .build()
+        .map_err(|e| classify_transport(&e))?;
+    let body = call
+        .http
+        .send_for_body(operation, request, call.timeouts(), call.key(), classify)
+        .await?;
+    parse_models(&body, &call.url(dialect.models_path))
+}
+
+/// A model list, or what the server said instead.
+pub fn parse_models(body: &[u8], url: &str) -> Result<Vec<ModelInfo>, ProviderError> {
+    match serde_json::from_slice::<ModelList>(body) {
+        Ok(list) => Ok(list
+            .data
+            .into_iter()
+            .filter(WireModel::chat_capable)
+            .map(model_info)
+            .collect()),
+        Err(_) => Err(match serde_json::from_slice::<Value>(body) {
+            // A 200 that carries an error object (some gateways answer so).
+            Ok(v) if v.get("error").is_some() => {
+                ProviderError::api_failure(classify_value(&v, Some(200)))
+            }
+            _ => ProviderError::Unexpected(format!(
+                "{url} answered with something that is not a model list"
+            )),
+        }),
+    }
+}
+
+fn model_info(m: WireModel) -> ModelInfo {
+    ModelInfo {
+        id: m.id,
+        name: m.name.or(m.display_name).filter(|n| !n.is_empty()),
+        owned_by: m.owned_by,
+        created: m.created.as_ref().and_then(Value::as_i64),
+        context_window: m.context_length.as_ref().and_then(Value::as_u64),
+    }
+}
+
+fn memory_key(call: &Call<'_>, model: &str) -> String {
+    format!("{} {model}", call.endpoint.base_url)
+}
+
+/// Sends a chat and returns its event stream once the headers arrived. A server that refuses
+/// `max_tokens` gets the same request once more with `max_completion_tokens`, remembered.
+pub async fn open_chat(
+    call: &Call<'_>,
+    dialect: &Dialect,
+    request: &ChatRequest<'_>,
+    classify: Classify<'_>,
+) -> Result<OpenedChat, ProviderError> {
+    let learned = || {
+        COMPLETION_TOKEN_MODELS
+            .lock()
+            .is_ok_and(|s| s.contains(&memory_key(call, request.model)))
+    };
+    let completion_tokens = dialect.token_limit == TokenLimit::CompletionTokens || learned();
+    match send_chat(call, dialect, request, completion_tokens, classify).await {
+        Err(ProviderError::Api(f))
+            if !completion_tokens && request.max_tokens.is_some() && refuses_max_tokens(&f) =>
+        {
+            if let Ok(mut s) = COMPLETION_TOKEN_MODELS.lock() {
+                s.insert(memory_key(call, request.model));
+            }
+            send_chat(call, dialect, request, true, classify).await
+        }
+        other => other,
+    }
+}
+
+fn refuses_max_tokens(f: &ApiFailure) -> bool {
+    f.category == Category::BadRequest
+        && (f.param.as_deref() == Some("max_tokens")
+            || f.message
+                .as_deref()
+                .is_some_and(|m| m.contains("max_completion_tokens")))
+}
+
+async fn send_chat(
+    call: &Call<'_>,
+    dialect: &Dialect,
+    request: &ChatRequest<'_>,
+    completion_tokens: bool,
+    classify: Classify<'_>,
+) -> Result<OpenedChat, ProviderError> {
+    let body = Body {
+        model: request.model,
+        messages: request.messages.iter().map(Message::from).collect(),
+        stream: true,
+        stream_options: StreamOptions {
+            include_usage: true,
+        },
+        temperature: request.temperature,
+        max_tokens: request.max_tokens.filter(|_| !completion_tokens),
+        max_completion_tokens: request.max_tokens.filter(|_| completion_tokens),
+    };
+    let body = serde_json::to_vec(&body).map_err(|e| ProviderError::Unexpected(e.to_string()))?;
+    let client = call.http.client().await?;
+    let http_request = client
+        .post(call.url(dialect.chat_path))
+        .headers(headers(call, dialect))
+        .header(CONTENT_TYPE, "application/json")
+        .body(body)
+        .build()
+        .map_err(|e| classify_transport(&e))?;
+    let response = call
+        .http
+        .send(
+            Operation::Chat,
+            http_request,
+            call.timeouts(),
+            call.key(),
+            classify,
+        )
+        .await?;
+    Ok(OpenedChat {
+        request_id: crate::failure::request_id(response.headers()),
+        events: sse::chat_stream(
+            response,
+            call.timeouts().idle,
+            call.key().cloned(),
+            Decoder::new(dialect),
+        ),
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sends_stream_and_usage_and_one_token_limit() {
+        let msgs = [ChatMessage {
+            role: Role::User,
+            content: "hi".into(),
+        }];
+        let body = Body {
+            model: "gpt-5",
+            messages: msgs.iter().map(Message::from).collect(),
+            stream: true,
+            stream_options: StreamOptions {
+                include_usage: true,
+            },
+            temperature: None,
+            max_tokens: None,
+            max_completion_tokens: Some(10),
+        };
+        let v = serde_json::to_value(&body).unwrap();
+        assert_eq!(v["stream"], true);
+        assert_eq!(v["stream_options"]["include_usage"], true);
+        assert_eq!(v["max_completion_tokens"], 10);
+        assert!(v.get("max_tokens").is_none() && v.get("temperature").is_none());
+        assert_eq!(v["messages"][0]["role"], "user");
+    }
+
+    #[test]
+    fn model_lists_keep_names_and_windows_and_errors_are_read() {
+        let models = parse_models(
+            br#"{"data":[{"id":"openai/gpt-4o","name":"OpenAI: GPT-4o","created":1715367049,"context_length":128000},{"id":"gpt-4o","object":"model","owned_by":"system"}]}"#,
+            "u",
+        )
+        .unwrap();
+        assert_eq!(models[0].name.as_deref(), Some("OpenAI: GPT-4o"));
+        assert_eq!(models[0].context_window, Some(128_000));
+        assert_eq!(models[1].owned_by.as_deref(), Some("system"));
+        let e = parse_models(br#"{"error":{"message":"nope","code":401}}"#, "u").unwrap_err();
+        assert_eq!(e.category(), Category::InvalidKey);
+        let e = parse_models(b"<html>", "http://x/v1/models").unwrap_err();
+        assert_eq!(e.category(), Category::UnexpectedResponse);
+    }
+}
