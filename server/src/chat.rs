@@ -13,11 +13,24 @@ pub use registry::{ChatGuard, ChatRegistry};
 use attempt::Turn;
 use relay::Relay;
 
+use tower_lsp_server::Client;
+
+use crate::connections::Connections;
 use crate::error::SidekickError;
 use crate::guidance;
+use crate::http::Http;
 use crate::protocol::{ChatParams, ChatResult};
 use crate::providers::ChatRequest;
-use crate::session::Session;
+use crate::settings::Settings;
+
+/// What a chat turn uses of the sidecar.
+pub struct Services<'a> {
+    pub connections: &'a Connections,
+    pub chats: &'a ChatRegistry,
+    pub http: &'a Http,
+    pub client: &'a Client,
+    pub settings: Settings,
+}
 
 fn check(params: &ChatParams) -> Result<(), SidekickError> {
     if params.chat_id.trim().is_empty() {
@@ -41,28 +54,36 @@ fn check(params: &ChatParams) -> Result<(), SidekickError> {
     Ok(())
 }
 
-pub async fn run(session: &Session, params: ChatParams) -> Result<ChatResult, SidekickError> {
+pub async fn run(services: Services<'_>, params: ChatParams) -> Result<ChatResult, SidekickError> {
     check(&params)?;
-    let active = session.connections.active().await;
+    let Services {
+        connections,
+        chats,
+        http,
+        client,
+        settings,
+    } = services;
+    let active = connections.active().await;
     let provider_id = match (&params.provider, &active) {
         (Some(p), _) => p.clone(),
         (None, Some(a)) => a.provider.clone(),
         (None, None) => return Err(guidance::nothing_selected().into()),
     };
-    let conn = session.connection(&provider_id).await?;
+    let conn = connections
+        .connection(&provider_id)
+        .await
+        .map_err(|e| guidance::connection_failed(e, &settings))?;
     let model = match (&params.model, &active) {
         (Some(m), _) if !m.trim().is_empty() => m.trim().to_string(),
         (_, Some(a)) if a.provider == conn.spec().id => a.model.clone(),
         _ => return Err(guidance::no_model_selected(conn.spec()).into()),
     };
-    let guard = session
-        .chats
+    let guard = chats
         .start(&params.chat_id, conn.spec().id)
         .map_err(|e| SidekickError::params(e.to_string()))?;
-    let settings = session.settings();
     let turn = Turn {
         provider: conn.entry.provider,
-        call: conn.call(&session.http, &settings),
+        call: conn.call(http, &settings),
         request: ChatRequest {
             model: &model,
             messages: &params.messages,
@@ -73,13 +94,12 @@ pub async fn run(session: &Session, params: ChatParams) -> Result<ChatResult, Si
         request_id: Default::default(),
     };
     let relay = tokio::sync::Mutex::new(Relay::new(
-        session.client.clone(),
+        client.clone(),
         params.chat_id.clone(),
         settings.delta_interval,
         guard.cancel.clone(),
     ));
-    let outcome =
-        retry::with_retries(&turn, &relay, &session.client, &params.chat_id, &settings).await;
+    let outcome = retry::with_retries(&turn, &relay, client, &params.chat_id, &settings).await;
     let mut relay = relay.into_inner();
     let request_id = turn.request_id();
     match outcome {
@@ -94,10 +114,9 @@ pub async fn run(session: &Session, params: ChatParams) -> Result<ChatResult, Si
         Err(e) => {
             // The text not yet sent goes out first: the deltas then add up to `partialText`.
             relay.flush().await;
-            let available = session.connections.cached_model_ids(conn.spec().id).await;
-            let mut g = session.provider_guidance(&e, &conn, Some(&model), &available);
+            let available = connections.cached_model_ids(conn.spec().id).await;
+            let mut g = guidance::for_call_failure(&e, &conn, &settings, Some(&model), &available);
             g.request_id = g.request_id.or(request_id);
-            tracing::warn!(kind = %g.kind, status = ?g.http_status, request_id = ?g.request_id, chat = %params.chat_id, "chat failed: {e}");
             let text = relay.text();
             g.partial_text = (!text.is_empty()).then(|| text.to_string());
             Err(g.into())

@@ -8,10 +8,13 @@ pub use provider::for_provider_error;
 
 use std::time::Duration;
 
-use crate::failure::Category;
+use crate::connections::{Connection, ConnectionError};
+use crate::error::SidekickError;
+use crate::failure::{Category, ProviderError};
 use crate::protocol::{Guidance, GuidanceAction, GuidanceKind, KeySource};
 use crate::providers::ProviderSpec;
 use crate::secrets::{KeychainProblem, SecretStoreError};
+use crate::settings::Settings;
 
 pub const CMD_SELECT_YOUR_AI: &str = "sidekick.selectYourAI";
 pub const CMD_SELECT_MODEL: &str = "sidekick.selectModel";
@@ -30,6 +33,64 @@ pub struct Context<'a> {
     pub base_url: &'a str,
     pub request_timeout_ms: u64,
     pub idle_timeout_ms: u64,
+}
+
+impl<'a> Context<'a> {
+    /// What a connection lets guidance mention.
+    pub fn of(
+        conn: &'a Connection,
+        settings: &Settings,
+        model: Option<&'a str>,
+        available: &'a [String],
+    ) -> Context<'a> {
+        Context {
+            provider: conn.spec(),
+            model,
+            available,
+            key_source: conn.key_source,
+            key_hint: conn.key_hint.as_deref(),
+            organization: conn.endpoint.organization.as_deref(),
+            base_url: &conn.endpoint.base_url,
+            request_timeout_ms: settings.request_timeout.as_millis() as u64,
+            idle_timeout_ms: settings.idle_timeout.as_millis() as u64,
+        }
+    }
+}
+
+/// The guidance for a failed call to a connected provider, logged once.
+pub fn for_call_failure(
+    err: &ProviderError,
+    conn: &Connection,
+    settings: &Settings,
+    model: Option<&str>,
+    available: &[String],
+) -> Guidance {
+    let g = for_provider_error(err, &Context::of(conn, settings, model, available));
+    tracing::warn!(kind = %g.kind, status = ?g.http_status, request_id = ?g.request_id, "{}: {err}", conn.spec().id);
+    g
+}
+
+/// The one place a connection failure becomes what the client sees.
+pub fn connection_failed(e: ConnectionError, settings: &Settings) -> SidekickError {
+    match e {
+        ConnectionError::Params(m) => SidekickError::InvalidParams(m),
+        ConnectionError::NotConnected(spec) => not_connected(spec).into(),
+        ConnectionError::Provider { error, connection } => {
+            for_call_failure(&error, &connection, settings, None, &[]).into()
+        }
+        ConnectionError::UnknownModel {
+            connection,
+            model,
+            available,
+        } => unknown_model(connection.spec(), &model, &available).into(),
+        ConnectionError::Secrets(e) => {
+            tracing::warn!("{e}");
+            secret_store_failed(&e).into()
+        }
+        ConnectionError::State(m) => {
+            SidekickError::Internal(format!("could not save the state file: {m}"))
+        }
+    }
 }
 
 /// The wire kind of a neutral category.

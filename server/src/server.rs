@@ -12,7 +12,6 @@ use tower_lsp_server::ls_types::{
 };
 use tower_lsp_server::{Client, LanguageServer, LspService};
 
-use crate::chat;
 use crate::error::{SidekickError, parse_params};
 use crate::http::Http;
 use crate::protocol::{
@@ -73,7 +72,7 @@ impl Backend {
         // loop and the set of every request in flight (docs/performance.md). Dropping this
         // future (`$/cancelRequest`) aborts the task, which closes the upstream connection.
         let task = AbortOnDropHandle::new(tokio::spawn(async move {
-            chat::run(&session, params::<Chat>(value)?).await
+            session.chat(params::<Chat>(value)?).await
         }));
         match task.await {
             Ok(result) => result.map_err(Into::into),

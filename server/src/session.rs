@@ -7,15 +7,15 @@ use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::mpsc;
 use tower_lsp_server::Client;
 
-use crate::chat::ChatRegistry;
+use crate::chat::{self, ChatRegistry};
 use crate::connections::{Connection, ConnectionError, Connections, Stores};
 use crate::error::SidekickError;
-use crate::failure::ProviderError;
-use crate::guidance::{self, Context};
+use crate::guidance;
 use crate::http::Http;
 use crate::protocol::{
-    ConnectParams, ConnectResult, DisconnectParams, DisconnectResult, Guidance, ListModelsParams,
-    ListModelsResult, ProvidersState, SelectModelParams, SelectModelResult, StateChanged,
+    ChatParams, ChatResult, ConnectParams, ConnectResult, DisconnectParams, DisconnectResult,
+    ListModelsParams, ListModelsResult, ProvidersState, SelectModelParams, SelectModelResult,
+    StateChanged,
 };
 use crate::providers::Registry;
 use crate::secrets::{ClientSecrets, Keychain};
@@ -133,61 +133,20 @@ impl Session {
             .map_err(|e| self.failed(e))
     }
 
-    /// What guidance may mention about a connection besides the failure itself.
-    fn context<'a>(
-        &self,
-        conn: &'a Connection,
-        model: Option<&'a str>,
-        available: &'a [String],
-    ) -> Context<'a> {
-        let s = self.settings();
-        Context {
-            provider: conn.spec(),
-            model,
-            available,
-            key_source: conn.key_source,
-            key_hint: conn.key_hint.as_deref(),
-            organization: conn.endpoint.organization.as_deref(),
-            base_url: &conn.endpoint.base_url,
-            request_timeout_ms: s.request_timeout.as_millis() as u64,
-            idle_timeout_ms: s.idle_timeout.as_millis() as u64,
-        }
+    /// One streamed chat turn, with the services it needs.
+    pub async fn chat(&self, params: ChatParams) -> Result<ChatResult, SidekickError> {
+        let services = chat::Services {
+            connections: &self.connections,
+            chats: &self.chats,
+            http: &self.http,
+            client: &self.client,
+            settings: self.settings(),
+        };
+        chat::run(services, params).await
     }
 
-    /// The guidance for a failed provider call, logged once.
-    pub fn provider_guidance(
-        &self,
-        err: &ProviderError,
-        conn: &Connection,
-        model: Option<&str>,
-        available: &[String],
-    ) -> Guidance {
-        let g = guidance::for_provider_error(err, &self.context(conn, model, available));
-        tracing::warn!(kind = %g.kind, status = ?g.http_status, request_id = ?g.request_id, "{}: {err}", conn.spec().id);
-        g
-    }
-
-    /// The one place a connection failure becomes what the client sees.
     fn failed(&self, e: ConnectionError) -> SidekickError {
-        match e {
-            ConnectionError::Params(m) => SidekickError::InvalidParams(m),
-            ConnectionError::NotConnected(spec) => guidance::not_connected(spec).into(),
-            ConnectionError::Provider { error, connection } => self
-                .provider_guidance(&error, &connection, None, &[])
-                .into(),
-            ConnectionError::UnknownModel {
-                connection,
-                model,
-                available,
-            } => guidance::unknown_model(connection.spec(), &model, &available).into(),
-            ConnectionError::Secrets(e) => {
-                tracing::warn!("{e}");
-                guidance::secret_store_failed(&e).into()
-            }
-            ConnectionError::State(m) => {
-                SidekickError::Internal(format!("could not save the state file: {m}"))
-            }
-        }
+        guidance::connection_failed(e, &self.settings())
     }
 }
 
