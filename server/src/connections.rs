@@ -394,3 +394,6 @@ fn check_deployment_name(name: &str) -> Result<(), ConnectionError> {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -248,6 +248,11 @@ impl Registry {
         Registry { entries }
     }
 
+    /// A registry of exactly these entries (tests, and clients embedding the sidecar).
+    pub fn of(entries: Vec<Entry>) -> Registry {
+        Registry { entries }
+    }
+
     pub fn entries(&self) -> &[Entry] {
         &self.entries
     }
