@@ -3,7 +3,9 @@
 
 use tower_lsp_server::jsonrpc;
 
+use crate::failure::truncate;
 use crate::protocol::{GUIDANCE_ERROR_CODE, Guidance};
+use crate::secrets::mask_secrets;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SidekickError {
@@ -35,7 +37,8 @@ impl From<SidekickError> for jsonrpc::Error {
         match e {
             SidekickError::InvalidParams(message) => jsonrpc::Error {
                 code: jsonrpc::ErrorCode::InvalidParams,
-                message: message.into(),
+                // Params echo what the client sent: never a key, never without bound.
+                message: truncate(&mask_secrets(&message, None), 500).into(),
                 data: None,
             },
             SidekickError::Guidance(g) => jsonrpc::Error {

@@ -23,19 +23,24 @@ pub mod transport;
 /// chats and does nothing until one ends.
 pub const CONCURRENCY: usize = 256;
 
-/// Serves the protocol on stdin/stdout until the client exits.
+/// Serves the protocol on stdin/stdout until the client exits. An error means stdin broke (a
+/// read failed): the process must then exit non-zero, so a client can tell.
 pub async fn serve_stdio() -> anyhow::Result<()> {
     let (service, socket) = server::service();
     let (guarded, input) = tokio::io::duplex(1 << 16);
-    tokio::spawn(async move {
-        if let Err(e) = transport::pump(stdio::stdin(), guarded).await {
-            tracing::error!("reading stdin: {e}");
-        }
-    });
+    let pump = tokio::spawn(transport::pump(stdio::stdin(), guarded));
     tower_lsp_server::Server::new(input, stdio::stdout(), socket)
         .concurrency_level(CONCURRENCY)
         .serve(service)
         .await;
+    // After `exit` the pump may still sit in a read; it has nothing more to say then.
+    if pump.is_finished() {
+        match pump.await {
+            Ok(Err(e)) => anyhow::bail!("reading stdin failed: {e}"),
+            Err(e) => anyhow::bail!("the stdin reader failed: {e}"),
+            Ok(Ok(())) => {}
+        }
+    }
     tracing::info!("session over");
     Ok(())
 }

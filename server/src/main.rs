@@ -7,6 +7,24 @@ const USAGE: &str = "usage: sidekick-server [--stdio] [--version] [--help]
 Speaks Sidekick's LSP-style JSON-RPC protocol on stdin/stdout (see docs/protocol.md).
 Logs go to stderr; set SIDEKICK_LOG (e.g. debug) to change the level.";
 
+/// `SIDEKICK_LOG` (default `info`), except that tower-lsp never logs below `info`: at debug
+/// and trace it prints every message it reads and writes, params included, and
+/// `sidekick/connect` carries a key. Directives naming tower-lsp are dropped for the same
+/// reason.
+fn log_filter(spec: Option<&str>) -> EnvFilter {
+    let ours: Vec<&str> = spec
+        .unwrap_or("info")
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty() && !d.contains("tower_lsp"))
+        .collect();
+    let base = EnvFilter::try_new(ours.join(",")).unwrap_or_else(|_| EnvFilter::new("info"));
+    match "tower_lsp_server=info".parse() {
+        Ok(directive) => base.add_directive(directive),
+        Err(_) => base,
+    }
+}
+
 #[allow(clippy::print_stdout)]
 fn main() -> anyhow::Result<()> {
     for arg in std::env::args().skip(1) {
@@ -27,9 +45,7 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .with_target(false)
-        .with_env_filter(
-            EnvFilter::try_from_env("SIDEKICK_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
-        )
+        .with_env_filter(log_filter(std::env::var("SIDEKICK_LOG").ok().as_deref()))
         .init();
     tracing::info!("sidekick-server {} starting", env!("CARGO_PKG_VERSION"));
     // One thread: a chat's stream is read by hyper's connection task and parsed by the chat's

@@ -786,3 +786,49 @@ fn stdio_may_be_sockets_or_files() {
     let logged = std::fs::read_to_string(&log).unwrap();
     assert!(!logged.contains("on the reactor"), "{logged}");
 }
+
+/// At the most verbose level a user can ask for, even for tower-lsp itself, the messages that
+/// carry a key (`sidekick/connect`, `sidekick/secrets/store`) are not traced, and an oversized
+/// key is refused before any request.
+#[tokio::test]
+async fn no_key_at_trace_level_and_no_megabyte_keys() {
+    let home = tempfile::tempdir().unwrap();
+    let fake = fake().await;
+    let mut opts = Options::new(home.path());
+    opts.openai_base_url = Some(fake.base_url());
+    opts.env.push((
+        "SIDEKICK_LOG".into(),
+        "trace,tower_lsp_server=trace,tower_lsp_server::codec=trace".into(),
+    ));
+    opts.client_secrets = Some(Default::default());
+    let s = Sidecar::start(opts).await;
+    s.connect_openai("gpt-4o-mini").await;
+    let wrong = "sk-wrong-trace-level-key-5678";
+    let _ = s
+        .request(
+            "sidekick/connect",
+            json!({"provider": "openai", "apiKey": wrong}),
+        )
+        .await
+        .unwrap_err();
+    let e = s
+        .request(
+            "sidekick/connect",
+            json!({"provider": "openai", "apiKey": "sk-".to_string() + &"x".repeat(2_000_000)}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, -32602);
+    assert!(e.message.contains("longer than"), "{}", e.message);
+    assert!(e.message.len() < 600, "the error does not echo the input");
+    let requests_before = fake.requests().len();
+    let (_, stderr) = s.shutdown().await;
+    assert_eq!(fake.requests().len(), requests_before);
+    assert!(
+        stderr.contains("TRACE") || stderr.contains("DEBUG"),
+        "verbose logs were on"
+    );
+    for key in [VALID_KEY, wrong] {
+        assert!(!stderr.contains(key), "{key} is in the trace log");
+    }
+}

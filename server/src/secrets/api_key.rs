@@ -23,12 +23,21 @@ pub enum KeyError {
     InnerWhitespace,
     #[error("apiKey contains characters that cannot be sent in an HTTP header")]
     NotPrintable,
+    #[error("apiKey is longer than {MAX_KEY} characters; no provider's key is")]
+    TooLong,
 }
+
+/// Longer than any provider's key (OpenAI's project keys are about 170 characters); a
+/// megabyte "key" is refused before it reaches a header, a keychain or a log's masking.
+pub const MAX_KEY: usize = 1024;
 
 impl ApiKey {
     /// Trims what people paste around a key (spaces, newlines) and refuses what cannot be one.
     pub fn parse(raw: &str) -> Result<ApiKey, KeyError> {
         let key = raw.trim();
+        if key.len() > MAX_KEY {
+            return Err(KeyError::TooLong);
+        }
         if key.is_empty() {
             return Err(KeyError::Empty);
         }
@@ -128,6 +137,10 @@ mod tests {
             KeyError::InnerWhitespace
         );
         assert_eq!(ApiKey::parse("sk-é").unwrap_err(), KeyError::NotPrintable);
+        assert_eq!(
+            ApiKey::parse(&"k".repeat(2_000_000)).unwrap_err(),
+            KeyError::TooLong
+        );
     }
 
     #[test]
