@@ -48,6 +48,14 @@ fn check(params: &ChatParams) -> Result<(), SidekickError> {
             "temperature: must be between 0 and 2",
         ));
     }
+    if let Some(m) = &params.model
+        && m.trim().len() > crate::untrusted::MAX_MODEL_ID
+    {
+        return Err(SidekickError::params(format!(
+            "model: longer than {} characters; no provider's model id is",
+            crate::untrusted::MAX_MODEL_ID
+        )));
+    }
     if params.max_tokens == Some(0) {
         return Err(SidekickError::params("maxTokens: must be at least 1"));
     }

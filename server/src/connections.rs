@@ -20,6 +20,7 @@ use crate::providers::{Call, Endpoint, Entry, ProviderSpec, Registry};
 use crate::secrets::{ApiKey, CredentialSlot, SecretStore, SecretStoreError};
 use crate::settings::Settings;
 use crate::state::{ProviderState, StateFile, StateStore};
+use crate::untrusted;
 
 /// Everything needed to call one provider now.
 #[derive(Debug, Clone)]
@@ -230,19 +231,70 @@ impl Connections {
         self.inner.lock().await.file.active.clone()
     }
 
-    /// Saves the state file and announces the new state. Called with the state lock held, so
-    /// saves and announcements happen in the order the changes did.
-    async fn commit(&self, inner: &Inner) -> Result<(), ConnectionError> {
-        if let Some(store) = self.state.clone() {
-            let file = inner.file.clone();
-            tokio::task::spawn_blocking(move || store.save(&file))
-                .await
-                .map_err(|e| ConnectionError::State(e.to_string()))?
-                .map_err(|e| ConnectionError::State(e.to_string()))?;
-        }
+    /// Applies `change` to the state file on disk (read-modify-write under the file's lock, so
+    /// another window's changes are kept), adopts the result and announces it. Called with the
+    /// state lock held, so saves and announcements happen in the order the changes did.
+    async fn commit(
+        &self,
+        inner: &mut Inner,
+        change: impl Fn(&mut StateFile) + Send + Sync + 'static,
+    ) -> Result<(), ConnectionError> {
+        let change = Arc::new(change);
+        let mut expected = inner.file.clone();
+        change(&mut expected);
+        let file = match self.state.clone() {
+            Some(store) => {
+                let apply = change.clone();
+                tokio::task::spawn_blocking(move || store.update(|f| apply(f)))
+                    .await
+                    .map_err(|e| ConnectionError::State(e.to_string()))?
+                    .map_err(|e| ConnectionError::State(e.to_string()))?
+            }
+            None => expected.clone(),
+        };
+        adopt(inner, file, &expected);
         // The receiver lives as long as the session; a send after it is gone has no one to tell.
         let _ = self.announce.send(self.snapshot_of(inner));
         Ok(())
+    }
+
+    /// Follows changes other windows' sidecars make to the state file, and announces them.
+    /// Polls the file's time and size once a second: a `stat`, not a read.
+    pub async fn follow_other_windows(self: Arc<Self>) {
+        let Some(store) = self.state.clone() else {
+            return;
+        };
+        let stamp = |store: &StateStore| {
+            let store = store.clone();
+            tokio::task::spawn_blocking(move || store.stamp())
+        };
+        let mut last = stamp(&store).await.ok().flatten();
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tick.tick().await;
+            let now = stamp(&store).await.ok().flatten();
+            if now == last {
+                continue;
+            }
+            let loading = store.clone();
+            let Ok((file, _)) = tokio::task::spawn_blocking(move || loading.load()).await else {
+                continue;
+            };
+            let mut inner = self.inner.lock().await;
+            // Written again while we read (by us, or another window): read it next time.
+            if stamp(&store).await.ok().flatten() != now {
+                continue;
+            }
+            last = now;
+            if file == inner.file {
+                continue;
+            }
+            tracing::info!("another window changed the state; following it");
+            let current = inner.file.clone();
+            adopt(&mut inner, file, &current);
+            let _ = self.announce.send(self.snapshot_of(&inner));
+        }
     }
 
     /// The connection a request needs now, reading the key from its store once.
@@ -354,6 +406,12 @@ impl Connections {
         if model.is_empty() {
             return Err(ConnectionError::Params("model: empty model id".into()));
         }
+        if model.len() > untrusted::MAX_MODEL_ID {
+            return Err(ConnectionError::Params(format!(
+                "model: longer than {} characters; no provider's model id is",
+                untrusted::MAX_MODEL_ID
+            )));
+        }
         let conn = self.connection(provider).await?;
         match conn.spec().model_kind {
             ModelKind::Model => {
@@ -373,10 +431,28 @@ impl Connections {
             model: model.into(),
         };
         let mut inner = self.inner.lock().await;
-        inner.file.active = Some(active.clone());
-        self.commit(&inner).await?;
+        let selected = active.clone();
+        self.commit(&mut inner, move |f| f.active = Some(selected.clone()))
+            .await?;
         Ok(active)
     }
+}
+
+/// Takes `file` as the state, dropping the cached keys and models of every provider whose
+/// state is not what `expected` says: another window connected, disconnected or moved it.
+fn adopt(inner: &mut Inner, file: StateFile, expected: &StateFile) {
+    let changed: Vec<String> = file
+        .providers
+        .keys()
+        .chain(expected.providers.keys())
+        .filter(|id| file.providers.get(*id) != expected.providers.get(*id))
+        .cloned()
+        .collect();
+    for id in &changed {
+        inner.keys.retain(|slot, _| slot.provider != id.as_str());
+        inner.models.retain(|p, _| *p != id.as_str());
+    }
+    inner.file = file;
 }
 
 /// Azure deployment names are letters, digits, `-`, `_` and `.`; anything else cannot be one

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use reqwest::header::HeaderMap;
 
 use crate::secrets::{mask_identifier, mask_secrets};
+use crate::untrusted;
 
 /// What went wrong, whichever provider said it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -134,15 +135,16 @@ impl ApiFailure {
         }
     }
 
-    /// Masks anything key-shaped in every field the provider wrote. Applied where provider
-    /// data enters (`http.rs`, `providers/sse.rs`), so nothing downstream sees a raw key.
+    /// Makes every field the provider wrote safe to show and log: anything key-shaped masked,
+    /// control characters and bidi overrides gone, lengths bounded. Applied where provider data
+    /// enters (`http.rs`, `providers/sse.rs`), so nothing downstream sees it raw.
     pub fn masked(mut self, key: Option<&str>) -> ApiFailure {
         if let Some(m) = self.message.as_mut() {
-            *m = mask_secrets(m, key);
+            *m = untrusted::clean(&mask_secrets(m, key), 2000, false);
         }
         for field in [&mut self.code, &mut self.request_id, &mut self.param] {
             if let Some(v) = field.as_mut() {
-                *v = mask_identifier(v, key);
+                *v = untrusted::clean(&mask_identifier(v, key), 200, true);
             }
         }
         self

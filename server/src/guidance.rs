@@ -153,11 +153,16 @@ fn base(
 
 /// Up to three models whose names are closest to `wanted`, never `wanted` itself (it may be
 /// listed yet refused, e.g. a retired model).
+///
+/// Jaro-Winkler costs the product of the two lengths, and a provider may list thousands of
+/// long ids: names are compared on their first 64 characters, which is where they differ.
 pub fn close_models(wanted: &str, available: &[String]) -> Vec<String> {
+    let head = |s: &str| -> String { s.chars().take(64).collect() };
+    let wanted_head = head(wanted);
     let mut scored: Vec<(f64, &String)> = available
         .iter()
         .filter(|m| m.as_str() != wanted)
-        .map(|m| (strsim::jaro_winkler(wanted, m), m))
+        .map(|m| (strsim::jaro_winkler(&wanted_head, &head(m)), m))
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
     scored.into_iter().take(3).map(|(_, m)| m.clone()).collect()

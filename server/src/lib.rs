@@ -18,6 +18,7 @@ pub mod settings;
 pub mod state;
 pub mod stdio;
 pub mod transport;
+pub mod untrusted;
 
 /// Far above tower-lsp's default of 4: at 4, a `$/cancelRequest` waits behind four running
 /// chats and does nothing until one ends.

@@ -26,7 +26,7 @@ pub struct Session {
     pub client: Client,
     pub http: Http,
     settings: RwLock<Settings>,
-    pub connections: Connections,
+    pub connections: Arc<Connections>,
     pub chats: ChatRegistry,
     pub startup_warning: Mutex<Option<String>>,
 }
@@ -48,14 +48,15 @@ impl Session {
             keychain: Arc::new(Keychain::from_env()),
             client: Arc::new(ClientSecrets::new(client.clone())),
         };
-        let connections = Connections::new(
+        let connections = Arc::new(Connections::new(
             Registry::from_env(),
             |var| std::env::var(var).ok(),
             stores,
             store,
             file,
             announcer(client.clone()),
-        );
+        ));
+        tokio::spawn(connections.clone().follow_other_windows());
         Session {
             client,
             http,

@@ -1,6 +1,8 @@
 //! The state file: active selection and each provider's non-secret settings, one JSON file
-//! under the OS config dir (or `SIDEKICK_HOME`). Written atomically; a corrupt file is set
-//! aside and replaced, never a crash. Never holds a key.
+//! under the OS config dir (or `SIDEKICK_HOME`). Every window runs its own sidecar on the same
+//! file, so every change is a read-modify-write under an OS file lock, written atomically; a
+//! crash's temporary file is cleaned up by the next writer; a corrupt file is set aside and
+//! replaced, never a crash. Never holds a key.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -102,10 +104,57 @@ impl StateStore {
         }
     }
 
-    /// Writes to a temporary file in the same directory, syncs it, then renames it over the
-    /// old one: a crash leaves either the old state or the new, never half of one.
-    pub fn save(&self, state: &StateFile) -> std::io::Result<()> {
+    /// Applies `change` to the file as it is on disk now, under an exclusive lock that every
+    /// sidecar takes, and returns the result: a change made by another window in the meantime
+    /// is kept, never overwritten. Blocking: call it off the async thread.
+    pub fn update(&self, change: impl FnOnce(&mut StateFile)) -> std::io::Result<StateFile> {
         std::fs::create_dir_all(&self.dir)?;
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.dir.join(format!("{FILE_NAME}.lock")))?;
+        lock.lock()?;
+        // Under the lock no write is in progress: a temporary file here is a crash's leftover.
+        self.remove_leftovers();
+        let (mut file, warning) = self.load();
+        if let Some(w) = warning {
+            tracing::warn!("{w}");
+        }
+        change(&mut file);
+        self.save(&file)?;
+        // Unlocked when `lock` is closed, also if saving failed.
+        Ok(file)
+    }
+
+    /// When the file was last replaced, and its size: a cheap way to see another window's
+    /// change. None when there is no file.
+    pub fn stamp(&self) -> Option<(std::time::SystemTime, u64)> {
+        let meta = std::fs::metadata(self.path()).ok()?;
+        Some((meta.modified().ok()?, meta.len()))
+    }
+
+    fn remove_leftovers(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let prefix = format!(".{FILE_NAME}.");
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(&prefix) && name.ends_with(".tmp") {
+                match std::fs::remove_file(e.path()) {
+                    Ok(()) => tracing::info!("removed {name}, left by a crash during a save"),
+                    Err(err) => tracing::warn!("could not remove {name}: {err}"),
+                }
+            }
+        }
+    }
+
+    /// Writes to a temporary file in the same directory, syncs it, then renames it over the
+    /// old one: a crash leaves either the old state or the new, never half of one. Callers
+    /// hold the lock (`update`).
+    fn save(&self, state: &StateFile) -> std::io::Result<()> {
         let json = serde_json::to_vec_pretty(state).map_err(std::io::Error::other)?;
         let tmp = self
             .dir
@@ -146,12 +195,20 @@ mod tests {
                 ..Default::default()
             },
         );
-        store.save(&s).unwrap();
+        let expected = s.clone();
+        let saved = store.update(move |f| *f = s).unwrap();
+        assert_eq!(saved, expected);
         let (loaded, warning) = store.load();
-        assert_eq!(loaded, s);
+        assert_eq!(loaded, expected);
         assert!(warning.is_none());
-        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
-        assert_eq!(leftovers.len(), 1, "no temp file left behind");
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            names.iter().all(|n| !n.ends_with(".tmp")),
+            "no temp file left behind: {names:?}"
+        );
     }
 
     #[test]
@@ -164,5 +221,67 @@ mod tests {
         assert!(warning.unwrap().contains("unreadable"));
         assert!(dir.path().join("state.json.corrupt").exists());
         assert!(!store.path().exists());
+    }
+
+    #[test]
+    fn updates_keep_what_others_wrote_and_clean_up_after_crashes() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = StateStore::at(dir.path());
+        let b = StateStore::at(dir.path());
+        std::fs::write(dir.path().join(".state.json.99999.tmp"), b"half a save").unwrap();
+        a.update(|f| {
+            f.providers.insert(
+                "openai".into(),
+                ProviderState {
+                    connected: true,
+                    ..Default::default()
+                },
+            );
+        })
+        .unwrap();
+        assert!(
+            !dir.path().join(".state.json.99999.tmp").exists(),
+            "a crash's temp file is removed"
+        );
+        let both = b
+            .update(|f| {
+                f.providers.insert(
+                    "anthropic".into(),
+                    ProviderState {
+                        connected: true,
+                        ..Default::default()
+                    },
+                );
+            })
+            .unwrap();
+        assert!(
+            both.providers["openai"].connected,
+            "the other window's change is kept"
+        );
+        assert!(both.providers["anthropic"].connected);
+    }
+
+    #[test]
+    fn concurrent_updates_from_threads_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let store = StateStore::at(dir.path());
+                std::thread::spawn(move || {
+                    for j in 0..10 {
+                        store
+                            .update(|f| {
+                                f.providers
+                                    .insert(format!("p{i}-{j}"), ProviderState::default());
+                            })
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(StateStore::at(dir.path()).load().0.providers.len(), 80);
     }
 }

@@ -768,3 +768,57 @@ async fn disconnect_during_a_retry_wait_ends_the_chat_at_once() {
         "no attempt after the disconnect"
     );
 }
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .unwrap()
+        .to_string();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// An upstream that never ends a line keeps the stream busy (the idle timeout never fires):
+/// past the event cap the chat fails with its partial text, memory comes back, and the next
+/// chat works.
+#[tokio::test]
+async fn an_endless_line_fails_the_chat_within_the_cap() {
+    let (s, fake, _h) = setup(json!({})).await;
+    let meta = ChunkMeta::new(MODEL);
+    let mut steps = vec![
+        SseStep::Event(sse::content_chunk(&meta, "Hello")),
+        SseStep::Delay(Duration::from_millis(100)),
+        SseStep::Raw(b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"".to_vec()),
+    ];
+    // 24 MiB in 1 MiB reads without a line break.
+    steps.extend((0..24).map(|_| SseStep::Raw(vec![b'a'; 1 << 20])));
+    steps.push(SseStep::Stall);
+    fake.push(Reply::Sse(steps));
+    let pid = s.pid();
+    let before = rss_kib(pid);
+    let e = s
+        .request("sidekick/chat", ask("endless", "hi"))
+        .await
+        .unwrap_err();
+    let g = guidance(&e);
+    assert_eq!(g["kind"], "stream_interrupted", "{g}");
+    assert_eq!(g["partialText"], "Hello");
+    assert!(
+        fake.wait_stream_closed(0, Duration::from_secs(5))
+            .await
+            .is_some(),
+        "the upstream is closed"
+    );
+    let after = rss_kib(pid);
+    assert!(
+        after < before + 12 * 1024,
+        "RSS grew from {before} to {after} KiB for a capped event"
+    );
+    fake.push(Reply::Sse(sse::text_reply(MODEL, &["fine"], "stop", None)));
+    let r = s
+        .request("sidekick/chat", ask("after", "hi"))
+        .await
+        .unwrap();
+    assert_eq!(r["text"], "fine");
+}

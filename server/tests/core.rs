@@ -832,3 +832,78 @@ async fn no_key_at_trace_level_and_no_megabyte_keys() {
         assert!(!stderr.contains(key), "{key} is in the trace log");
     }
 }
+
+/// Two windows, two sidecars, one state file: each connects its own provider, neither erases
+/// the other's, each hears of the other's change, and a restart finds both.
+#[tokio::test]
+async fn two_sidecars_on_one_home_keep_each_others_changes() {
+    let home = tempfile::tempdir().unwrap();
+    let openai = fake().await;
+    let local = FakeProvider::builder()
+        .require_key(false)
+        .start()
+        .await
+        .unwrap();
+    let mut opts = Options::new(home.path());
+    opts.openai_base_url = Some(openai.base_url());
+    let a = Sidecar::start(opts.clone()).await;
+    let b = Sidecar::start(opts.clone()).await;
+    // At once: whichever writes second reads the other's change under the file's lock.
+    let (ra, rb) = tokio::join!(
+        a.request(
+            "sidekick/connect",
+            json!({"provider": "openai", "apiKey": VALID_KEY})
+        ),
+        b.request(
+            "sidekick/connect",
+            json!({"provider": "compatible", "baseUrl": local.base_url()})
+        ),
+    );
+    ra.unwrap();
+    rb.unwrap();
+    // Later, with A idle: A notices the file changed and tells its client.
+    let seen = a.notifications().len();
+    b.request("sidekick/disconnect", json!({"provider": "compatible"}))
+        .await
+        .unwrap();
+    let heard = a
+        .wait_notification_after(seen, std::time::Duration::from_secs(10), |m, p| {
+            m == "sidekick/stateChanged" && provider(p, "compatible")["connected"] == false
+        })
+        .await;
+    assert!(heard.is_some(), "window A hears that window B disconnected");
+    let seen = a.notifications().len();
+    b.request(
+        "sidekick/connect",
+        json!({"provider": "compatible", "baseUrl": local.base_url()}),
+    )
+    .await
+    .unwrap();
+    let heard = a
+        .wait_notification_after(seen, std::time::Duration::from_secs(10), |m, p| {
+            m == "sidekick/stateChanged" && provider(p, "compatible")["connected"] == true
+        })
+        .await;
+    assert!(heard.is_some(), "window A hears that window B connected");
+    b.request(
+        "sidekick/selectModel",
+        json!({"provider": "compatible", "model": "gpt-4o-mini"}),
+    )
+    .await
+    .unwrap();
+    drop((a, b));
+    let c = Sidecar::start(opts).await;
+    let state = c
+        .request("sidekick/listProviders", json!({}))
+        .await
+        .unwrap();
+    assert_eq!(provider(&state, "openai")["connected"], true);
+    assert_eq!(provider(&state, "compatible")["connected"], true);
+    assert_eq!(state["active"]["provider"], "compatible");
+    let leftovers: Vec<String> = std::fs::read_dir(home.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

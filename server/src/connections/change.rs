@@ -2,14 +2,14 @@
 
 use std::future::Future;
 
-use super::{Connection, ConnectionError, Connections, Inner};
+use super::{Connection, ConnectionError, Connections};
 use crate::endpoint::{header_value, normalize_base_url};
 use crate::http::Http;
 use crate::protocol::{ConnectParams, ConnectResult, DisconnectResult, KeySource};
 use crate::providers::{Endpoint, Entry};
 use crate::secrets::{ApiKey, CredentialSlot, SecretStore};
 use crate::settings::Settings;
-use crate::state::ProviderState;
+use crate::state::{ProviderState, StateFile};
 
 /// What a connect request asks for, checked.
 struct Request {
@@ -159,19 +159,19 @@ impl Connections {
         if let (Some(k), false) = (&req.key, stored_source == Some(KeySource::Env)) {
             inner.keys.insert(slot, k.clone());
         }
-        inner.file.providers.insert(
-            spec.id.into(),
-            ProviderState {
-                connected: true,
-                base_url: Some(req.base_url.clone()),
-                organization: req.organization,
-                project: req.project,
-                key_hint: req.key.as_ref().map(ApiKey::hint),
-                key_source: stored_source,
-            },
-        );
+        let state = ProviderState {
+            connected: true,
+            base_url: Some(req.base_url.clone()),
+            organization: req.organization,
+            project: req.project,
+            key_hint: req.key.as_ref().map(ApiKey::hint),
+            key_source: stored_source,
+        };
+        self.commit(&mut inner, move |f| {
+            f.providers.insert(spec.id.into(), state.clone());
+        })
+        .await?;
         inner.models.insert(spec.id, models.clone());
-        self.commit(&inner).await?;
         let hint = req.key.as_ref().map(ApiKey::hint);
         tracing::info!(
             "connected {} at {} ({} chat models, key {})",
@@ -254,8 +254,9 @@ impl Connections {
             .await?;
         }
         let mut inner = self.inner.lock().await;
-        forget(&mut inner, spec.id, st);
-        self.commit(&inner).await?;
+        inner.keys.retain(|s, _| s.provider != spec.id);
+        inner.models.remove(spec.id);
+        self.commit(&mut inner, move |f| forget(f, spec.id)).await?;
         tracing::info!("disconnected {}", spec.id);
         Ok(DisconnectResult {
             provider: spec.id.into(),
@@ -264,14 +265,14 @@ impl Connections {
     }
 }
 
-fn forget(inner: &mut Inner, id: &'static str, st: ProviderState) {
-    inner.keys.retain(|s, _| s.provider != id);
-    inner.models.remove(id);
-    inner.file.providers.insert(
+/// A provider disconnected: no key, no selection, but its server and organization are kept
+/// so connecting again starts from the same place.
+fn forget(file: &mut StateFile, id: &'static str) {
+    let st = file.providers.get(id).cloned().unwrap_or_default();
+    file.providers.insert(
         id.into(),
         ProviderState {
             connected: false,
-            // Kept so connecting again starts from the same server.
             base_url: st.base_url,
             organization: st.organization,
             project: st.project,
@@ -279,7 +280,7 @@ fn forget(inner: &mut Inner, id: &'static str, st: ProviderState) {
             key_source: None,
         },
     );
-    if inner.file.active.as_ref().is_some_and(|a| a.provider == id) {
-        inner.file.active = None;
+    if file.active.as_ref().is_some_and(|a| a.provider == id) {
+        file.active = None;
     }
 }

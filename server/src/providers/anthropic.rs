@@ -15,6 +15,7 @@ use super::{BaseUrl, Call, ChatRequest, OpenedChat, Provider, ProviderLinks, Pro
 use crate::failure::{ApiFailure, ProviderError, RawFailure, classify_transport};
 use crate::http::Operation;
 use crate::protocol::{ModelInfo, ModelKind, Role};
+use crate::untrusted;
 
 pub struct Anthropic;
 
@@ -174,7 +175,12 @@ impl Anthropic {
                     call.url("/models")
                 ))
             })?;
-            models.extend(page.data.into_iter().map(model_info));
+            models.extend(
+                page.data
+                    .into_iter()
+                    .filter(|m| untrusted::is_plain_identifier(&m.id, untrusted::MAX_MODEL_ID))
+                    .map(model_info),
+            );
             match page.last_id.filter(|_| page.has_more) {
                 Some(last) => after = Some(last),
                 None => break,
@@ -193,7 +199,10 @@ fn model_info(m: WireModel) -> ModelInfo {
         .and_then(|d| i64::try_from(d.as_secs()).ok());
     ModelInfo {
         id: m.id,
-        name: m.display_name.filter(|n| !n.is_empty()),
+        name: m
+            .display_name
+            .map(|n| untrusted::clean(&n, 200, true))
+            .filter(|n| !n.is_empty()),
         owned_by: Some("anthropic".into()),
         created,
         context_window: None,

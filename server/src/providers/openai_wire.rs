@@ -21,6 +21,7 @@ use super::{Call, ChatRequest, OpenedChat, sse};
 use crate::failure::{ApiFailure, Category, ProviderError, classify_transport};
 use crate::http::{Classify, Operation};
 use crate::protocol::{ChatMessage, ModelInfo, Role};
+use crate::untrusted;
 
 /// How the key travels.
 #[derive(Debug, Clone, Copy)]
@@ -205,6 +206,8 @@ pub fn parse_models(body: &[u8], url: &str) -> Result<Vec<ModelInfo>, ProviderEr
             .data
             .into_iter()
             .filter(WireModel::chat_capable)
+            // An id that cannot be shown or sent back as it is, is no model we can offer.
+            .filter(|m| untrusted::is_plain_identifier(&m.id, untrusted::MAX_MODEL_ID))
             .map(model_info)
             .collect()),
         Err(_) => Err(match serde_json::from_slice::<Value>(body) {
@@ -222,8 +225,12 @@ pub fn parse_models(body: &[u8], url: &str) -> Result<Vec<ModelInfo>, ProviderEr
 fn model_info(m: WireModel) -> ModelInfo {
     ModelInfo {
         id: m.id,
-        name: m.name.or(m.display_name).filter(|n| !n.is_empty()),
-        owned_by: m.owned_by,
+        name: m
+            .name
+            .or(m.display_name)
+            .map(|n| untrusted::clean(&n, 200, true))
+            .filter(|n| !n.is_empty()),
+        owned_by: m.owned_by.map(|o| untrusted::clean(&o, 100, true)),
         created: m.created.as_ref().and_then(Value::as_i64),
         context_window: m.context_length.as_ref().and_then(Value::as_u64),
     }
@@ -356,6 +363,17 @@ mod tests {
         assert_eq!(models[0].name.as_deref(), Some("OpenAI: GPT-4o"));
         assert_eq!(models[0].context_window, Some(128_000));
         assert_eq!(models[1].owned_by.as_deref(), Some("system"));
+        let hostile = parse_models(
+            "{\"data\":[{\"id\":\"ok\",\"name\":\"\\u001b[31mRed\\u202e\"},{\"id\":\"bad\\u0007id\"}]}".as_bytes(),
+            "u",
+        )
+        .unwrap();
+        assert_eq!(
+            hostile.len(),
+            1,
+            "an id with a control character is dropped"
+        );
+        assert_eq!(hostile[0].name.as_deref(), Some("Red"));
         let e = parse_models(br#"{"error":{"message":"nope","code":401}}"#, "u").unwrap_err();
         assert_eq!(e.category(), Category::InvalidKey);
         let e = parse_models(b"<html>", "http://x/v1/models").unwrap_err();

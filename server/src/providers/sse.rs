@@ -8,13 +8,66 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_util::Stream;
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
 use sse_stream::{Sse, SseByteStream};
 
 use super::{ChatEvent, ChatStream};
 use crate::failure::{ProviderError, TimeoutPhase};
 use crate::http::idle_bytes;
 use crate::secrets::ApiKey;
+
+/// The largest SSE event read (its lines together). A chat chunk is hundreds of bytes; a
+/// server that never ends a line must not grow the sidecar's memory until it dies (bytes keep
+/// coming, so the idle timeout never fires).
+pub const MAX_EVENT: usize = 4 * 1024 * 1024;
+
+/// Counts the bytes of the event being received, across reads.
+#[derive(Debug, Default)]
+struct EventSize {
+    /// Bytes of the unfinished line.
+    line: usize,
+    /// Bytes of the finished lines of this event.
+    event: usize,
+}
+
+impl EventSize {
+    /// Takes a read; false once the event is over the cap.
+    fn take(&mut self, bytes: &[u8]) -> bool {
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', bytes) {
+            let line = self.line + (nl - start);
+            let blank = line == 0 || (line == 1 && nl > 0 && bytes[nl - 1] == b'\r');
+            if blank {
+                self.event = 0;
+            } else {
+                self.event += line + 1;
+            }
+            self.line = 0;
+            start = nl + 1;
+        }
+        self.line += bytes.len() - start;
+        self.line + self.event <= MAX_EVENT
+    }
+}
+
+/// The body's bytes, failing once one event grows past [`MAX_EVENT`].
+fn capped(
+    bytes: impl Stream<Item = std::io::Result<Bytes>> + Send + 'static,
+) -> impl Stream<Item = std::io::Result<Bytes>> + Send + 'static {
+    let mut size = EventSize::default();
+    bytes.map(move |item| {
+        let chunk = item?;
+        if size.take(&chunk) {
+            Ok(chunk)
+        } else {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("the provider sent an event longer than {MAX_EVENT} bytes"),
+            ))
+        }
+    })
+}
 
 /// Whether the stream goes on after an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +105,7 @@ pub fn chat_stream<D: Decode>(
     decoder: D,
 ) -> ChatStream {
     Box::pin(Decoded {
-        body: Box::pin(SseByteStream::new(idle_bytes(response, idle))),
+        body: Box::pin(SseByteStream::new(capped(idle_bytes(response, idle)))),
         decoder,
         ready: VecDeque::new(),
         key,
@@ -64,9 +117,14 @@ pub fn chat_stream<D: Decode>(
 fn read_error(e: sse_stream::Error) -> ProviderError {
     if let sse_stream::Error::Body(inner) = &e
         && let Some(io) = inner.downcast_ref::<std::io::Error>()
-        && io.kind() == std::io::ErrorKind::TimedOut
     {
-        return ProviderError::Timeout(TimeoutPhase::Idle);
+        match io.kind() {
+            std::io::ErrorKind::TimedOut => return ProviderError::Timeout(TimeoutPhase::Idle),
+            std::io::ErrorKind::InvalidData => {
+                return ProviderError::StreamInterrupted(io.to_string());
+            }
+            _ => {}
+        }
     }
     ProviderError::StreamInterrupted(e.to_string())
 }
@@ -109,5 +167,35 @@ impl<D: Decode> Stream for Decoded<D> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_measured_across_reads_and_reset_at_blank_lines() {
+        let mut size = EventSize::default();
+        for _ in 0..1000 {
+            assert!(size.take(b"data: {\"choices\":[]}\r\n\r\n: comment\n\n"));
+        }
+        assert_eq!(size.line + size.event, 0);
+        let mut size = EventSize::default();
+        assert!(size.take(b"data: "));
+        let mega = vec![b'a'; 1 << 20];
+        let mut within = 0;
+        while size.take(&mega) {
+            within += 1;
+        }
+        assert_eq!(within, 3, "an endless line fails at the cap");
+        let mut size = EventSize::default();
+        let line = [vec![b'x'; 1000], b"\n".to_vec()].concat();
+        let fits = (0..10_000).take_while(|_| size.take(&line)).count();
+        assert_eq!(
+            fits,
+            MAX_EVENT / 1001,
+            "lines without a blank line between count together"
+        );
     }
 }

@@ -270,6 +270,30 @@ impl Sidecar {
         }
     }
 
+    /// Like `wait_notification`, but only among notifications after the first `skip`.
+    pub async fn wait_notification_after(
+        &self,
+        skip: usize,
+        timeout: Duration,
+        pred: impl Fn(&str, &Value) -> bool,
+    ) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let waiter = self.notified.notified();
+            if let Some((_, p)) = self
+                .notifications()
+                .into_iter()
+                .skip(skip)
+                .find(|(m, p)| pred(m, p))
+            {
+                return Some(p);
+            }
+            if tokio::time::timeout_at(deadline, waiter).await.is_err() {
+                return None;
+            }
+        }
+    }
+
     pub fn stderr(&self) -> String {
         String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
     }
@@ -296,6 +320,10 @@ impl Sidecar {
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn is_running(&mut self) -> bool {
