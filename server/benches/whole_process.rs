@@ -29,7 +29,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use fake_providers::sse::{self, ChunkMeta};
-use fake_providers::{FakeHandle, FakeProvider, Reply, SseStep};
+use fake_providers::{FakeHandle, FakeProvider, ModelEntry, Reply, SseStep};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use sidekick_server::providers::ChatEvent;
@@ -279,12 +279,22 @@ impl Sidecar {
         self.rx.recv_timeout(timeout).ok()
     }
 
-    /// Waits for the response to `id`, keeping notifications in the backlog.
+    /// Waits for the response to `id` (it may already be in the backlog, having overtaken an
+    /// earlier request's), keeping other messages in the backlog.
     fn wait_response(&mut self, id: i64) -> Msg {
+        let is_it = |m: &Msg| {
+            m.value.get("id").and_then(Value::as_i64) == Some(id) && m.value.get("method").is_none()
+        };
+        if let Some(i) = self.backlog.iter().position(is_it) {
+            return self.backlog.remove(i);
+        }
         loop {
-            let m = self
-                .recv(Duration::from_secs(120))
-                .expect("the sidecar answered in time");
+            let Some(m) = self.recv(Duration::from_secs(120)) else {
+                panic!(
+                    "the sidecar did not answer in time (exit status: {:?})",
+                    self.child.try_wait()
+                );
+            };
             if m.value.get("id").and_then(Value::as_i64) == Some(id)
                 && m.value.get("method").is_none()
             {
@@ -791,6 +801,68 @@ impl Bench {
 }
 
 /// (VmRSS MiB, VmHWM MiB, threads) from /proc/PID/status.
+impl Bench {
+    /// 6. A long model list: `selectModel` of an unknown model (the close-match search) and a
+    /// `listProviders` sent right behind it, each from send to answer. Issue 15's goal: under
+    /// 100 ms and 20 ms with 5,000 models of long ids.
+    fn model_search(&self, models: usize, reps: usize) -> Value {
+        let entries: Vec<ModelEntry> = (0..models)
+            .map(|i| {
+                ModelEntry::new(
+                    format!(
+                        "vendor-{i:05}/model-{}-{i}",
+                        "long-descriptive-variant-name-".repeat(6)
+                    ),
+                    1_700_000_000 + i as u64,
+                    "bench",
+                )
+            })
+            .collect();
+        let fake = self
+            .rt
+            .block_on(
+                FakeProvider::builder()
+                    .require_key(false)
+                    .models(entries)
+                    .start(),
+            )
+            .expect("fake starts");
+        let env = Env {
+            home: tempfile::tempdir().expect("temp dir"),
+            service: format!("sidekick-bench-{}", std::process::id()),
+            demo_url: Some(fake.base_url()),
+        };
+        let mut s = Sidecar::start(&env);
+        s.call("sidekick/connect", json!({ "provider": "demo" }));
+        let wanted = format!(
+            "vendor-00042/model-{}-nope",
+            "long-descriptive-variant-name-".repeat(6)
+        );
+        let (mut unknown, mut list) = (Vec::new(), Vec::new());
+        for _ in 0..reps {
+            let (select, sent) = s.send_request(
+                "sidekick/selectModel",
+                json!({ "provider": "demo", "model": wanted }),
+            );
+            let (providers, sent_list) = s.send_request("sidekick/listProviders", json!({}));
+            let answered = s.wait_response(select);
+            assert!(
+                answered.value.get("error").is_some(),
+                "an unknown model is refused"
+            );
+            let listed = s.wait_response(providers);
+            unknown.push(ms(answered.at - sent));
+            list.push(ms(listed.at - sent_list));
+        }
+        println!(
+            "model search ({models} models): unknown model {:.2} ms, listProviders behind it {:.2} ms (medians)",
+            median(&unknown),
+            median(&list)
+        );
+        json!({ "models": models, "unknown_model_ms": stats(&unknown), "list_providers_ms": stats(&list) })
+    }
+}
+
 fn proc_status(pid: u32) -> (f64, f64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| -> f64 {
@@ -863,7 +935,7 @@ fn main() {
     };
 
     // `--only a,b` runs a subset (cold_start, idle, relay [= relay_burst + relay_paced],
-    // throughput, cancel, concurrent).
+    // throughput, cancel, concurrent, model_search).
     let only: Option<Vec<String>> = args
         .iter()
         .position(|a| a == "--only")
@@ -917,6 +989,12 @@ fn main() {
     }
     if wants("concurrent") {
         report.insert("concurrent".into(), bench.concurrent_rss(100));
+    }
+    if wants("model_search") {
+        report.insert(
+            "model_search".into(),
+            bench.model_search(5000, bench.reps(20)),
+        );
     }
     let report = Value::Object(report);
     if let Some(dir) = out.parent() {

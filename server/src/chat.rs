@@ -123,6 +123,8 @@ pub async fn run(services: Services<'_>, params: ChatParams) -> Result<ChatResul
             // The text not yet sent goes out first: the deltas then add up to `partialText`.
             relay.flush().await;
             let available = connections.cached_model_ids(conn.spec().id).await;
+            // Guidance suggests from these; narrowed to the closest off the async thread.
+            let available = guidance::close_models_off_thread(&model, available).await;
             let mut g = guidance::for_call_failure(&e, &conn, &settings, Some(&model), &available);
             g.request_id = g.request_id.or(request_id);
             let text = relay.text();

@@ -373,4 +373,44 @@ mod tests {
             assert!(!v.contains("abcdefghijklmnop"), "{v}");
         }
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Whatever a provider writes around the key, in whichever field, no field shows it.
+        #[test]
+        fn no_field_ever_shows_the_key(
+            key in "[!-~]{1,80}",
+            before in "\\PC{0,40}",
+            after in "\\PC{0,40}",
+            field in 0usize..4,
+        ) {
+            let text = format!("{before}{key}{after}");
+            let mut f = ApiFailure::new(Category::InvalidKey, Some(401));
+            let slot = match field {
+                0 => &mut f.message,
+                1 => &mut f.code,
+                2 => &mut f.request_id,
+                _ => &mut f.param,
+            };
+            *slot = Some(text);
+            let f = f.masked(Some(&key));
+            for v in [&f.message, &f.code, &f.request_id, &f.param].into_iter().flatten() {
+                proptest::prop_assert!(!v.contains(&key), "{:?} shows {:?}", v, key);
+                proptest::prop_assert!(!v.chars().any(|c| c.is_control() && c != '\n' && c != '\t'));
+            }
+        }
+
+        /// Key-shaped tokens of other keys (not the one we hold) are masked too.
+        #[test]
+        fn unknown_key_shaped_tokens_are_masked(tail in "[A-Za-z0-9_-]{20,60}", prefix in proptest::sample::select(vec!["sk-", "sk-ant-api03-", "sk-or-v1-", "AIza"])) {
+            let token = format!("{prefix}{tail}");
+            let mut f = ApiFailure::new(Category::InvalidKey, Some(401));
+            f.message = Some(format!("Incorrect API key provided: {token}."));
+            f.request_id = Some(token.clone());
+            let f = f.masked(None);
+            proptest::prop_assert!(!f.message.unwrap().contains(&token));
+            proptest::prop_assert!(!f.request_id.unwrap().contains(&token));
+        }
+    }
 }

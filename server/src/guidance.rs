@@ -157,6 +157,22 @@ fn base(
 /// Jaro-Winkler costs the product of the two lengths, and a provider may list thousands of
 /// long ids: names are compared on their first 64 characters, which is where they differ.
 pub fn close_models(wanted: &str, available: &[String]) -> Vec<String> {
+    close_models_in(wanted, available)
+}
+
+/// The same, off the async thread when the list is long: a few thousand ids cost milliseconds
+/// that every other request of the session would otherwise wait out.
+pub async fn close_models_off_thread(wanted: &str, available: Vec<String>) -> Vec<String> {
+    if available.len() <= 100 {
+        return close_models_in(wanted, &available);
+    }
+    let wanted = wanted.to_string();
+    tokio::task::spawn_blocking(move || close_models_in(&wanted, &available))
+        .await
+        .unwrap_or_default()
+}
+
+fn close_models_in(wanted: &str, available: &[String]) -> Vec<String> {
     let head = |s: &str| -> String { s.chars().take(64).collect() };
     let wanted_head = head(wanted);
     let mut scored: Vec<(f64, &String)> = available

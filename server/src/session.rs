@@ -118,12 +118,22 @@ impl Session {
         p: SelectModelParams,
     ) -> Result<SelectModelResult, SidekickError> {
         let settings = self.settings();
-        let active = self
+        match self
             .connections
             .select(&p.provider, &p.model, &self.http, &settings)
             .await
-            .map_err(|e| self.failed(e))?;
-        Ok(SelectModelResult { active })
+        {
+            Ok(active) => Ok(SelectModelResult { active }),
+            Err(ConnectionError::UnknownModel {
+                connection,
+                model,
+                available,
+            }) => {
+                let close = guidance::close_models_off_thread(&model, available).await;
+                Err(guidance::unknown_model(connection.spec(), &model, &close).into())
+            }
+            Err(e) => Err(self.failed(e)),
+        }
     }
 
     pub async fn disconnect(&self, p: DisconnectParams) -> Result<DisconnectResult, SidekickError> {

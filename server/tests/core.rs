@@ -907,3 +907,52 @@ async fn two_sidecars_on_one_home_keep_each_others_changes() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// Thousands of long model ids: an unknown model is refused with close matches, and a request
+/// sent right behind it is answered (the search runs off the async thread; its timing is in
+/// the `model_search` benchmark).
+#[tokio::test]
+async fn an_unknown_model_among_thousands_does_not_hold_the_session() {
+    let home = tempfile::tempdir().unwrap();
+    let long = "long-descriptive-variant-name-".repeat(6);
+    let models: Vec<fake_providers::ModelEntry> = (0..5000)
+        .map(|i| fake_providers::ModelEntry::new(format!("vendor-{i:05}/model-{long}-{i}"), 1, "x"))
+        .collect();
+    let local = FakeProvider::builder()
+        .require_key(false)
+        .models(models)
+        .start()
+        .await
+        .unwrap();
+    let s = Sidecar::start(Options::new(home.path())).await;
+    s.request(
+        "sidekick/connect",
+        json!({"provider": "compatible", "baseUrl": local.base_url()}),
+    )
+    .await
+    .unwrap();
+    let wanted = format!("vendor-00042/model-{long}-nope");
+    for _ in 0..3 {
+        let (_, select) = s.start_request(
+            "sidekick/selectModel",
+            json!({"provider": "compatible", "model": wanted}),
+        );
+        let (_, list) = s.start_request("sidekick/listProviders", json!({}));
+        assert!(support::finish(list).await.is_ok());
+        let g = guidance(&support::finish(select).await.unwrap_err());
+        assert_eq!(g["kind"], "model_not_found");
+        assert!(
+            g["detail"].as_str().unwrap().contains("vendor-00042"),
+            "{g}"
+        );
+    }
+    let e = s
+        .request(
+            "sidekick/selectModel",
+            json!({"provider": "compatible", "model": "m".repeat(10_000_000)}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, -32602);
+    assert!(e.message.len() < 600, "a long model name is not echoed");
+}
