@@ -800,11 +800,10 @@ impl Bench {
     }
 }
 
-/// (VmRSS MiB, VmHWM MiB, threads) from /proc/PID/status.
 impl Bench {
-    /// 6. A long model list: `selectModel` of an unknown model (the close-match search) and a
-    /// `listProviders` sent right behind it, each from send to answer. Issue 15's goal: under
-    /// 100 ms and 20 ms with 5,000 models of long ids.
+    /// A long model list (figure 6): `selectModel` of an unknown model (the close-match
+    /// search) and a `listProviders` sent right behind it, each from send to answer. Issue
+    /// 15's goal: under 100 ms and 20 ms with 5,000 models of long ids.
     fn model_search(&self, models: usize, reps: usize) -> Value {
         let entries: Vec<ModelEntry> = (0..models)
             .map(|i| {
@@ -863,6 +862,7 @@ impl Bench {
     }
 }
 
+/// (VmRSS MiB, VmHWM MiB, threads) from /proc/PID/status.
 fn proc_status(pid: u32) -> (f64, f64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| -> f64 {
