@@ -1,5 +1,6 @@
-//! A fake OpenAI API on loopback that speaks the real wire format, for the sidecar's
-//! integration tests, end-to-end tests, the demo mode and benchmarks.
+//! Fake provider APIs on loopback that speak the real wire formats — OpenAI, and as
+//! `Flavor`s Anthropic, Azure OpenAI, OpenRouter and Gemini — for the sidecar's integration
+//! tests, end-to-end tests, the demo mode and benchmarks. `fixtures` holds the recorded bodies.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -11,16 +12,26 @@
 //! # Ok(()) }
 //! ```
 
+pub mod anthropic;
+pub mod azure;
+mod chat;
 pub mod errors;
+pub mod fixtures;
+mod flavor;
+pub mod gemini;
 mod ids;
+mod models;
+pub mod openrouter;
+mod respond;
+mod routes;
 mod script;
 mod server;
 pub mod sse;
 pub mod triggers;
 
+pub use anthropic::AnthropicHint;
 pub use errors::RetryHint;
+pub use flavor::Flavor;
+pub use models::{ModelEntry, RETIRED_MODEL, default_models, is_chat_model};
 pub use script::{HttpError, Reply, SseStep};
-pub use server::{
-    Builder, DEFAULT_KEY, FakeHandle, FakeProvider, ModelEntry, RETIRED_MODEL, RecordedRequest,
-    StreamRecord, default_models, is_chat_model,
-};
+pub use server::{Builder, DEFAULT_KEY, FakeHandle, FakeProvider, RecordedRequest, StreamRecord};

@@ -4,16 +4,19 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use fake_providers::FakeProvider;
+use fake_providers::{FakeProvider, Flavor};
 
-const USAGE: &str = "usage: fake-providers [--port N] [--key K]... [--org O]... [--no-key] [--token-delay-ms MS] [--tokens N]
+const USAGE: &str = "usage: fake-providers [--flavor openai|anthropic|azure|openrouter|gemini] [--port N]
+       [--key K]... [--org O]... [--deployment NAME]... [--no-key] [--token-delay-ms MS] [--tokens N]
 
-Prints `fake-providers listening on http://127.0.0.1:PORT/v1` and serves until killed.
+Prints `fake-providers listening on <base URL>` and serves until killed.
 Put one of these in the last user message to script that reply:
   [fake:quota] [fake:rate-limit] [fake:slow] [fake:401] [fake:500] [fake:drop] [fake:markdown]";
 
 #[derive(Debug, Default)]
 struct Args {
+    flavor: Flavor,
+    deployments: Vec<String>,
     port: u16,
     keys: Vec<String>,
     orgs: Vec<String>,
@@ -28,6 +31,11 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
         let mut value = |name: &str| argv.next().ok_or_else(|| format!("{name} needs a value"));
         match flag.as_str() {
             "--port" => args.port = number(&value("--port")?)?,
+            "--flavor" => {
+                let name = value("--flavor")?;
+                args.flavor = Flavor::parse(&name).ok_or(format!("unknown flavor {name}"))?;
+            }
+            "--deployment" => args.deployments.push(value("--deployment")?),
             "--key" => args.keys.push(value("--key")?),
             "--org" => args.orgs.push(value("--org")?),
             "--no-key" => args.no_key = true,
@@ -62,6 +70,7 @@ async fn main() -> ExitCode {
         }
     };
     let mut builder = FakeProvider::builder()
+        .flavor(args.flavor)
         .bind(SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)))
         .require_key(!args.no_key)
         .allowed_orgs(args.orgs)
@@ -69,6 +78,9 @@ async fn main() -> ExitCode {
         .triggers(true);
     if !args.keys.is_empty() {
         builder = builder.valid_keys(args.keys);
+    }
+    if !args.deployments.is_empty() {
+        builder = builder.deployments(args.deployments);
     }
     if let Some(tokens) = args.tokens {
         builder = builder.answer_tokens(tokens);
@@ -94,7 +106,7 @@ mod tests {
 
     #[test]
     fn parses_every_flag() {
-        let argv = "--port 8080 --key a --key b --org o --no-key --token-delay-ms 10 --tokens 2000";
+        let argv = "--port 8080 --key a --key b --org o --no-key --token-delay-ms 10 --tokens 2000 --flavor azure --deployment d1";
         let args = parse(argv.split(' ').map(str::to_owned)).unwrap_or_default();
         assert_eq!(args.port, 8080);
         assert_eq!(args.keys, ["a", "b"]);
@@ -102,6 +114,9 @@ mod tests {
         assert!(args.no_key);
         assert_eq!(args.token_delay_ms, 10);
         assert_eq!(args.tokens, Some(2000));
+        assert_eq!(args.flavor, Flavor::Azure);
+        assert_eq!(args.deployments, ["d1"]);
+        assert!(parse(["--flavor".to_owned(), "nope".to_owned()].into_iter()).is_err());
         assert!(parse(["--port".to_owned()].into_iter()).is_err());
     }
 }

@@ -62,6 +62,8 @@ impl From<HttpError> for Reply {
 pub enum SseStep {
     /// `data: <json>\n\n`; the text is sent verbatim, so it may also be broken JSON.
     Event(String),
+    /// `event: <event>\ndata: <data>\n\n`: a named event, as Anthropic sends every one.
+    Named { event: String, data: String },
     /// `: <text>\n\n`, the keep-alive comment some gateways send.
     Comment(String),
     /// Bytes sent as they are: split events, odd line endings, non-UTF-8.

@@ -330,6 +330,9 @@ pub fn unparseable() -> SseStep {
 pub fn encode(step: &SseStep) -> Option<Vec<u8>> {
     match step {
         SseStep::Event(json) => Some(format!("data: {json}\n\n").into_bytes()),
+        SseStep::Named { event, data } => {
+            Some(format!("event: {event}\ndata: {data}\n\n").into_bytes())
+        }
         SseStep::Comment(text) => Some(format!(": {text}\n\n").into_bytes()),
         SseStep::Raw(bytes) => Some(bytes.clone()),
         SseStep::Done => Some(b"data: [DONE]\n\n".to_vec()),

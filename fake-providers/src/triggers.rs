@@ -81,6 +81,20 @@ pub fn word_pieces(text: &str) -> Vec<String> {
     pieces
 }
 
+/// The slow answer's pieces (60 words), for every flavor.
+pub(crate) fn slow_pieces() -> Vec<String> {
+    word_pieces(SLOW_TEXT)
+        .into_iter()
+        .cycle()
+        .take(SLOW_CHUNKS)
+        .collect()
+}
+
+/// The markdown answer's pieces, for every flavor.
+pub(crate) fn markdown_pieces() -> Vec<String> {
+    word_pieces(MARKDOWN_TEXT)
+}
+
 /// The reply for a trigger, except `RateLimit`'s alternation, which needs server state.
 /// `key` is the bearer key the request carried (echoed, masked, by `[fake:401]`).
 pub(crate) fn reply_for(trigger: Trigger, model: &str, include_usage: bool, key: &str) -> Reply {

@@ -33,10 +33,10 @@ fn spawn(args: &[&str]) -> (Running, SocketAddr) {
     let url = line
         .strip_prefix("fake-providers listening on http://")
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .trim_end()
-        .strip_suffix("/v1")
-        .unwrap();
-    (Running(child), url.parse().unwrap())
+        .trim_end();
+    // The address, whatever base path the flavor appends.
+    let addr = url.split('/').next().unwrap();
+    (Running(child), addr.parse().unwrap())
 }
 
 fn body(text: &str, stream: bool) -> String {
@@ -151,4 +151,55 @@ async fn flags_shape_the_server() {
     let (_child, addr) = spawn(&["--no-key", "--port", "0"]);
     let r = common::send(addr, "GET", "/v1/models", &[], None).await;
     assert_eq!(r.status, 200);
+}
+
+#[test]
+fn each_flavor_prints_its_base_url_and_answers_in_its_own_format() {
+    for (flavor, suffix) in [
+        ("anthropic", "/v1"),
+        ("azure", ""),
+        ("openrouter", "/api/v1"),
+        ("gemini", "/v1beta/openai"),
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_fake-providers"))
+            .args(["--flavor", flavor, "--deployment", "dep-1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let _running = Running(child);
+        let url = line
+            .trim_end()
+            .strip_prefix("fake-providers listening on http://")
+            .unwrap();
+        assert!(
+            url.ends_with(suffix) && url.len() > suffix.len(),
+            "{flavor}: {url}"
+        );
+    }
+    let (_running, addr) = spawn(&["--flavor", "anthropic"]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let ask = r#"{"model":"claude-sonnet-4-5-20250929","max_tokens":10,"stream":true,"messages":[{"role":"user","content":"[fake:quota]"}]}"#;
+    let r = rt.block_on(common::send(
+        addr,
+        "POST",
+        "/v1/messages",
+        &[
+            ("x-api-key", common::KEY),
+            ("anthropic-version", "2023-06-01"),
+        ],
+        Some(ask),
+    ));
+    assert_eq!(r.status, 400);
+    assert!(
+        r.text().contains("credit balance is too low"),
+        "the trigger speaks Anthropic"
+    );
 }
