@@ -333,4 +333,61 @@ mod tests {
             1000
         );
     }
+
+    #[test]
+    fn recorded_streams_and_errors() {
+        use crate::failure::{Category, RawFailure};
+        use crate::protocol::FinishReason;
+        use crate::providers::ChatEvent;
+        use crate::providers::sse::decode_recorded;
+        use fake_providers::fixtures::anthropic as fx;
+
+        let (events, err) = decode_recorded(stream::Decoder::default(), fx::STREAM_TEXT);
+        assert!(err.is_none());
+        let text: String = events
+            .iter()
+            .filter_map(|e| match e {
+                ChatEvent::Text(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(text, "Hello!");
+        assert!(events.contains(&ChatEvent::Finish(FinishReason::Stop)));
+        let (events, _) = decode_recorded(stream::Decoder::default(), fx::STREAM_THINKING);
+        let text: String = events
+            .iter()
+            .filter_map(|e| match e {
+                ChatEvent::Text(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(text, "27 × 453 = 12,231.", "thinking is not answer text");
+        let (events, err) = decode_recorded(stream::Decoder::default(), fx::STREAM_ERROR);
+        assert!(events.contains(&ChatEvent::Text("Here is the first part".into())));
+        assert_eq!(err.unwrap().category(), Category::Overloaded);
+
+        for (f, want) in [
+            (fx::AUTHENTICATION_ERROR, Category::InvalidKey),
+            (fx::PERMISSION_ERROR, Category::PermissionDenied),
+            (fx::NOT_FOUND_MODEL, Category::ModelNotFound),
+            (fx::CREDIT_BALANCE_TOO_LOW, Category::QuotaExceeded),
+            (fx::PROMPT_TOO_LONG, Category::ContextLengthExceeded),
+            (fx::REQUEST_TOO_LARGE, Category::RequestTooLarge),
+            (fx::RATE_LIMIT_ERROR, Category::RateLimited),
+            (fx::OVERLOADED_ERROR, Category::Overloaded),
+            (fx::API_ERROR, Category::ServerError),
+            (fx::MISSING_VERSION, Category::BadRequest),
+        ] {
+            let mut headers = reqwest::header::HeaderMap::new();
+            for (k, v) in f.headers {
+                headers.insert(*k, v.parse().unwrap());
+            }
+            let got = Anthropic.classify(&RawFailure {
+                status: f.status,
+                headers: &headers,
+                body: f.body.as_bytes(),
+            });
+            assert_eq!(got.category, want, "{}", f.body);
+        }
+    }
 }

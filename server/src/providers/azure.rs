@@ -165,4 +165,29 @@ mod tests {
         assert_eq!(f.category, Category::RateLimited);
         assert_eq!(f.retry_after, Some(std::time::Duration::from_secs(6)));
     }
+
+    #[test]
+    fn recorded_streams_and_errors() {
+        use crate::providers::ChatEvent;
+        use crate::providers::openai_wire::Decoder;
+        use crate::providers::sse::decode_recorded;
+        use fake_providers::fixtures::azure as fx;
+
+        let (events, err) = decode_recorded(Decoder::new(&DIALECT), fx::STREAM_TEXT);
+        assert!(err.is_none());
+        assert!(events.contains(&ChatEvent::Text("Hello".into())));
+        let (events, err) = decode_recorded(Decoder::new(&DIALECT), fx::STREAM_CONTENT_FILTER);
+        assert!(events.contains(&ChatEvent::Text("The story begins".into())));
+        assert_eq!(err.unwrap().category(), Category::ContentFiltered);
+        for (f, want) in [
+            (fx::DEPLOYMENT_NOT_FOUND, Category::ModelNotFound),
+            (fx::INVALID_KEY, Category::InvalidKey),
+            (fx::MISSING_KEY, Category::InvalidKey),
+            (fx::CONTENT_FILTER, Category::ContentFiltered),
+            (fx::RATE_LIMITED, Category::RateLimited),
+            (fx::QUOTA, Category::RateLimited),
+        ] {
+            assert_eq!(classify(f.status, f.body).category, want, "{}", f.body);
+        }
+    }
 }

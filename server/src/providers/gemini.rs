@@ -280,4 +280,37 @@ mod tests {
         .collect();
         assert_eq!(kept, ["gemini-2.5-flash", "gemma-3-27b-it"]);
     }
+
+    #[test]
+    fn recorded_streams_and_errors() {
+        use crate::providers::ChatEvent;
+        use crate::providers::openai_wire::Decoder;
+        use crate::providers::sse::decode_recorded;
+        use fake_providers::fixtures::gemini as fx;
+
+        let (events, err) = decode_recorded(Decoder::new(&DIALECT), fx::STREAM_TEXT);
+        assert!(err.is_none());
+        let text: String = events
+            .iter()
+            .filter_map(|e| match e {
+                ChatEvent::Text(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(text, "Hello!");
+        for (f, want) in [
+            (fx::INVALID_KEY, Category::InvalidKey),
+            (fx::PERMISSION_DENIED, Category::PermissionDenied),
+            (fx::RATE_LIMITED, Category::RateLimited),
+            (fx::QUOTA_EXCEEDED, Category::QuotaExceeded),
+            (fx::MODEL_NOT_FOUND, Category::ModelNotFound),
+            (fx::OVERLOADED, Category::Overloaded),
+        ] {
+            assert_eq!(classify(f.status, f.body).category, want, "{}", f.body);
+        }
+        assert_eq!(
+            classify(429, fx::RATE_LIMITED.body).retry_after,
+            Some(Duration::from_secs(35))
+        );
+    }
 }

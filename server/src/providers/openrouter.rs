@@ -191,4 +191,40 @@ mod tests {
         );
         assert_eq!(f.category, Category::ContentFiltered);
     }
+
+    #[test]
+    fn recorded_streams_and_errors() {
+        use crate::providers::ChatEvent;
+        use crate::providers::openai_wire::Decoder;
+        use crate::providers::sse::decode_recorded;
+        use fake_providers::fixtures::openrouter as fx;
+
+        let (events, err) = decode_recorded(Decoder::new(&DIALECT), fx::STREAM_COMMENTS);
+        assert!(err.is_none(), "comments are not events");
+        let text: String = events
+            .iter()
+            .filter_map(|e| match e {
+                ChatEvent::Text(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(text, "Hello!");
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, ChatEvent::Usage(u) if u.total_tokens == 11))
+        );
+        let (events, err) = decode_recorded(Decoder::new(&DIALECT), fx::STREAM_ERROR);
+        assert!(events.contains(&ChatEvent::Text("Partial answer".into())));
+        assert_eq!(err.unwrap().category(), Category::ServerError);
+        for (f, want) in [
+            (fx::INSUFFICIENT_CREDITS, Category::QuotaExceeded),
+            (fx::USER_NOT_FOUND, Category::InvalidKey),
+            (fx::NO_CREDENTIALS, Category::InvalidKey),
+            (fx::RATE_LIMITED, Category::RateLimited),
+            (fx::MODERATION_FLAGGED, Category::ContentFiltered),
+        ] {
+            assert_eq!(classify(f.status, f.body).category, want, "{}", f.body);
+        }
+    }
 }

@@ -170,6 +170,35 @@ impl<D: Decode> Stream for Decoded<D> {
     }
 }
 
+/// Test support: a recorded SSE body through a decoder, as a chat would read it.
+#[cfg(test)]
+pub(crate) fn decode_recorded(
+    mut decoder: impl Decode,
+    body: &str,
+) -> (Vec<ChatEvent>, Option<ProviderError>) {
+    use futures_util::FutureExt;
+    let bytes =
+        futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from(body.to_string()))]);
+    let mut events = Box::pin(SseByteStream::new(bytes));
+    let (mut out, mut ready) = (Vec::new(), VecDeque::new());
+    while let Some(Some(item)) = events.next().now_or_never() {
+        let Ok(sse) = item else { break };
+        match decoder.decode(sse, &mut ready) {
+            Ok(flow) => {
+                out.extend(ready.drain(..));
+                if flow == Flow::End {
+                    return (out, None);
+                }
+            }
+            Err(e) => {
+                out.extend(ready.drain(..));
+                return (out, Some(e));
+            }
+        }
+    }
+    (out, None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
