@@ -19,9 +19,19 @@ import {
   type ServerOptions,
 } from 'vscode-languageclient/node';
 import {
-  ClientRequest,
-  Method,
-  Notification,
+  ChatDeltaNotification,
+  ChatRequest,
+  ChatStatusNotification,
+  ConnectRequest,
+  DisconnectRequest,
+  ListModelsRequest,
+  ListProvidersRequest,
+  PROTOCOL_VERSION,
+  SecretsDeleteRequest,
+  SecretsGetRequest,
+  SecretsStoreRequest,
+  SelectModelRequest,
+  StateChangedNotification,
   type ChatDeltaParams,
   type ChatParams,
   type ChatResult,
@@ -33,11 +43,10 @@ import {
   type ListModelsParams,
   type ListModelsResult,
   type ProvidersState,
-  type SecretParams,
-  type SecretValue,
   type SelectModelParams,
   type SelectModelResult,
 } from './protocol';
+import { protocolMismatch } from './version';
 import { serverLogLevel } from './serverLog';
 import { findServerBinary } from './serverBinary';
 import { initializationOptions, serverSettings } from './settings';
@@ -48,6 +57,9 @@ const RESTART_WINDOW_MS = 3 * 60 * 1000;
 
 /** Thrown when no binary is found; the message says what is missing and how to fix it. */
 export class ServerNotFoundError extends Error {}
+
+/** Thrown when the sidecar speaks another protocol version; the message says which and what to do. */
+export class ProtocolMismatchError extends Error {}
 
 /**
  * A LogOutputChannel that drops everything and never leaves `Off`. vscode-languageclient traces
@@ -172,7 +184,7 @@ export class SidekickClient implements vscode.Disposable {
     if (this.client) return;
     const command = this.serverPath();
     // The extension host's environment goes through unchanged (SIDEKICK_OPENAI_BASE_URL,
-    // OPENAI_API_KEY, proxies); TransportKind.stdio adds `--stdio`.
+    // the providers' key variables, proxies); TransportKind.stdio adds `--stdio`.
     const serverOptions: ServerOptions = {
       run: { command, transport: TransportKind.stdio },
       debug: { command, transport: TransportKind.stdio },
@@ -193,19 +205,17 @@ export class SidekickClient implements vscode.Disposable {
     const client = new LanguageClient(CLIENT_ID, 'Sidekick', serverOptions, clientOptions);
     this.client = client;
 
-    client.onNotification(Notification.stateChanged, (p: ProvidersState) => this.events.onStateChanged(p));
-    client.onNotification(Notification.chatDelta, (p: ChatDeltaParams) => this.events.onChatDelta(p));
-    client.onNotification(Notification.chatStatus, (p: ChatStatusParams) => this.events.onChatStatus(p));
+    client.onNotification(StateChangedNotification, (p) => this.events.onStateChanged(p));
+    client.onNotification(ChatDeltaNotification, (p) => this.events.onChatDelta(p));
+    client.onNotification(ChatStatusNotification, (p) => this.events.onChatStatus(p));
     const secrets = this.context.secrets;
-    client.onRequest(ClientRequest.secretsGet, async (p: SecretParams): Promise<SecretValue> => ({
-      value: (await secrets.get(p.key)) ?? null,
-    }));
-    client.onRequest(ClientRequest.secretsStore, async (p: SecretParams) => {
+    client.onRequest(SecretsGetRequest, async (p) => ({ value: (await secrets.get(p.key)) ?? null }));
+    client.onRequest(SecretsStoreRequest, async (p) => {
       if (typeof p.value !== 'string') throw new Error('secrets/store: value is missing');
       await secrets.store(p.key, p.value);
       return {};
     });
-    client.onRequest(ClientRequest.secretsDelete, async (p: SecretParams) => {
+    client.onRequest(SecretsDeleteRequest, async (p) => {
       await secrets.delete(p.key);
       return {};
     });
@@ -216,6 +226,13 @@ export class SidekickClient implements vscode.Disposable {
       }),
     );
     await client.start();
+    const mismatch = protocolMismatch(client.initializeResult, PROTOCOL_VERSION, command);
+    if (mismatch) {
+      this.log.error(mismatch);
+      this.client = undefined;
+      await client.stop().catch(() => undefined);
+      throw new ProtocolMismatchError(mismatch);
+    }
   }
 
   /** Sends the changed settings (the server applies them on top of the current ones). */
@@ -247,31 +264,31 @@ export class SidekickClient implements vscode.Disposable {
     return this.client?.isRunning() ?? false;
   }
 
-  private request<R>(method: string, params: object, token?: vscode.CancellationToken): Promise<R> {
-    if (!this.client) {
-      return Promise.reject(new Error('The Sidekick server is not running. Run "Sidekick: Restart Server".'));
-    }
-    return token ? this.client.sendRequest<R>(method, params, token) : this.client.sendRequest<R>(method, params);
+  /** The running client, or a rejection that says what to do. */
+  private runningClient(): Promise<LanguageClient> {
+    return this.client
+      ? Promise.resolve(this.client)
+      : Promise.reject(new Error('The Sidekick server is not running. Run "Sidekick: Restart Server".'));
   }
 
-  listProviders(): Promise<ProvidersState> {
-    return this.request(Method.listProviders, {});
+  async listProviders(): Promise<ProvidersState> {
+    return (await this.runningClient()).sendRequest(ListProvidersRequest, {});
   }
-  connect(params: ConnectParams): Promise<ConnectResult> {
-    return this.request(Method.connect, params);
+  async connect(params: ConnectParams): Promise<ConnectResult> {
+    return (await this.runningClient()).sendRequest(ConnectRequest, params);
   }
-  listModels(params: ListModelsParams): Promise<ListModelsResult> {
-    return this.request(Method.listModels, params);
+  async listModels(params: ListModelsParams): Promise<ListModelsResult> {
+    return (await this.runningClient()).sendRequest(ListModelsRequest, params);
   }
-  selectModel(params: SelectModelParams): Promise<SelectModelResult> {
-    return this.request(Method.selectModel, params);
+  async selectModel(params: SelectModelParams): Promise<SelectModelResult> {
+    return (await this.runningClient()).sendRequest(SelectModelRequest, params);
   }
-  disconnect(params: DisconnectParams): Promise<DisconnectResult> {
-    return this.request(Method.disconnect, params);
+  async disconnect(params: DisconnectParams): Promise<DisconnectResult> {
+    return (await this.runningClient()).sendRequest(DisconnectRequest, params);
   }
   /** The token cancels (`$/cancelRequest`); the answer is then error -32800. */
-  chat(params: ChatParams, token: vscode.CancellationToken): Promise<ChatResult> {
-    return this.request(Method.chat, params, token);
+  async chat(params: ChatParams, token: vscode.CancellationToken): Promise<ChatResult> {
+    return (await this.runningClient()).sendRequest(ChatRequest, params, token);
   }
 
   async dispose(): Promise<void> {

@@ -29,20 +29,76 @@ export const vscodeUi: flows.FlowUi = {
         title: options.title,
         placeHolder: options.placeholder,
         matchOnDescription: options.matchOnDescription ?? false,
+        matchOnDetail: options.matchOnDetail ?? false,
         ignoreFocusOut: true,
       },
     );
     return picked?.item.value;
   },
-  input(options: flows.InputOptions): Thenable<string | undefined> {
-    return vscode.window.showInputBox({
-      title: options.title,
-      prompt: options.prompt,
-      password: options.password ?? false,
-      value: options.value,
-      placeHolder: options.placeholder,
-      ignoreFocusOut: true,
-      validateInput: options.validate,
+  pickOrType(items: flows.PickItem<string>[], options: flows.PickOrTypeOptions): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      type Item = vscode.QuickPickItem & { value: string };
+      const listed: Item[] = items.map((i) => ({ label: i.label, description: i.description, detail: i.detail, value: i.value }));
+      const qp = vscode.window.createQuickPick<Item>();
+      qp.title = options.title;
+      qp.placeholder = options.placeholder;
+      qp.matchOnDescription = options.matchOnDescription ?? false;
+      qp.matchOnDetail = options.matchOnDetail ?? false;
+      qp.ignoreFocusOut = true;
+      qp.items = listed;
+      // What the user types is a choice of its own, first, always shown (alwaysShow).
+      qp.onDidChangeValue((text) => {
+        const typed = text.trim();
+        qp.items = typed
+          ? [{ label: options.typed(typed), value: typed, alwaysShow: true }, ...listed.filter((i) => i.value !== typed)]
+          : listed;
+      });
+      let done = false;
+      qp.onDidAccept(() => {
+        done = true;
+        resolve(qp.selectedItems[0]?.value ?? (qp.value.trim() || undefined));
+        qp.hide();
+      });
+      qp.onDidHide(() => {
+        if (!done) resolve(undefined);
+        qp.dispose();
+      });
+      qp.show();
+    });
+  },
+  input(options: flows.InputOptions): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      const box = vscode.window.createInputBox();
+      box.title = options.title;
+      box.prompt = options.prompt;
+      box.password = options.password ?? false;
+      box.value = options.value ?? '';
+      box.placeholder = options.placeholder;
+      box.ignoreFocusOut = true;
+      const link = options.link;
+      if (link) box.buttons = [{ iconPath: new vscode.ThemeIcon('link-external'), tooltip: link.title }];
+      box.onDidTriggerButton(() => {
+        if (link) void vscode.env.openExternal(vscode.Uri.parse(link.url, true));
+      });
+      box.onDidChangeValue((v) => {
+        box.validationMessage = options.validate?.(v);
+      });
+      let done = false;
+      box.onDidAccept(() => {
+        const message = options.validate?.(box.value);
+        if (message) {
+          box.validationMessage = message;
+          return;
+        }
+        done = true;
+        resolve(box.value);
+        box.hide();
+      });
+      box.onDidHide(() => {
+        if (!done) resolve(undefined);
+        box.dispose();
+      });
+      box.show();
     });
   },
   progress<T>(title: string, task: () => PromiseLike<T>): Thenable<T> {

@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import { insertionText } from './chat/prompt';
 import { ChatPanel } from './chat/panel';
-import { ServerNotFoundError, SidekickClient } from './client';
+import { ProtocolMismatchError, ServerNotFoundError, SidekickClient } from './client';
 import { registerCommands } from './commands';
 import { StatusItem } from './status';
 
@@ -95,8 +95,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     log.error(message);
-    const fix = err instanceof ServerNotFoundError ? 'Open Settings' : 'Show Logs';
-    void vscode.window.showErrorMessage(`Sidekick: ${message}`, fix).then(async (choice) => {
+    const buttons =
+      err instanceof ProtocolMismatchError
+        ? ['Open Settings', 'Show Logs']
+        : [err instanceof ServerNotFoundError ? 'Open Settings' : 'Show Logs'];
+    void vscode.window.showErrorMessage(`Sidekick: ${message}`, ...buttons).then(async (choice) => {
       if (choice === 'Open Settings') {
         await vscode.commands.executeCommand('workbench.action.openSettings', 'sidekick.server.path');
       } else if (choice === 'Show Logs') log.show(true);

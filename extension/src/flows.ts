@@ -6,6 +6,7 @@
 import {
   errorMessage,
   guidanceOf,
+  isInvalidParams,
   runAction,
   showGuidance,
   type ActionRunner,
@@ -38,8 +39,15 @@ export interface PickItem<T> {
 export interface PickOptions {
   title: string;
   placeholder: string;
-  /** Search the description too (model owners, provider states). */
+  /** Search the description too (model names, provider states). */
   matchOnDescription?: boolean;
+  /** Search the detail line too. */
+  matchOnDetail?: boolean;
+}
+
+/** A pick whose answer may also be typed: `typed(text)` is the label of the typed choice. */
+export interface PickOrTypeOptions extends PickOptions {
+  typed: (text: string) => string;
 }
 
 export interface InputOptions {
@@ -50,11 +58,15 @@ export interface InputOptions {
   placeholder?: string;
   /** Returns a message to refuse the value in place, or undefined to accept it. */
   validate?: (value: string) => string | undefined;
+  /** A button that opens a page (where to create a key) without closing the prompt. */
+  link?: { title: string; url: string };
 }
 
 /** The UI the flows need. `undefined` from pick/input means the user pressed Escape. */
 export interface FlowUi extends NotifyUi {
   pick<T>(items: PickItem<T>[], options: PickOptions): PromiseLike<T | undefined>;
+  /** A pick of `items` that also takes any typed text; resolves to a value or the text. */
+  pickOrType(items: PickItem<string>[], options: PickOrTypeOptions): PromiseLike<string | undefined>;
   input(options: InputOptions): PromiseLike<string | undefined>;
   progress<T>(title: string, task: () => PromiseLike<T>): PromiseLike<T>;
   confirm(message: string, button: string): PromiseLike<boolean>;
@@ -99,20 +111,37 @@ export function providerItems(state: ProvidersState): PickItem<ProviderInfo>[] {
   }));
 }
 
-/** The model list with the current model marked (and first). */
+/** "128k context", "1M context". */
+export function contextLabel(tokens: number | null): string {
+  if (tokens === null || tokens <= 0) return '';
+  if (tokens >= 1_000_000) return `${+(tokens / 1_000_000).toFixed(1)}M context`;
+  return `${Math.round(tokens / 1000)}k context`;
+}
+
+/**
+ * The model list with the current model marked and first. One pass, no sorting beyond that:
+ * OpenRouter sends 300+ models and the picker must open at once. The display name and the
+ * context window are the description, searched with the id.
+ */
 export function modelItems(
   provider: ProviderInfo,
   models: ModelInfo[],
   active: ActiveSelection | null,
 ): PickItem<string>[] {
   const current = active?.provider === provider.id ? active.model : undefined;
-  const items = models.map((m) => ({
-    label: m.id === current ? `$(check) ${m.id}` : m.id,
-    description: [m.id === current ? 'current' : '', m.ownedBy ?? ''].filter(Boolean).join(' · ') || undefined,
-    value: m.id,
-    picked: m.id === current,
-  }));
-  return [...items.filter((i) => i.picked), ...items.filter((i) => !i.picked)];
+  const first: PickItem<string>[] = [];
+  const rest: PickItem<string>[] = [];
+  for (const m of models) {
+    const isCurrent = m.id === current;
+    const parts = [isCurrent ? 'current' : '', m.name && m.name !== m.id ? m.name : '', contextLabel(m.contextWindow)];
+    (isCurrent ? first : rest).push({
+      label: isCurrent ? `$(check) ${m.id}` : m.id,
+      description: parts.filter(Boolean).join(' · ') || undefined,
+      value: m.id,
+      picked: isCurrent,
+    });
+  }
+  return [...first, ...rest];
 }
 
 /** Refuses an unusable key in place (the server refuses the same, but later). */
@@ -173,7 +202,49 @@ export async function selectYourAI(ui: FlowUi, api: FlowApi, runner: ActionRunne
   return connectProvider(ui, api, runner, provider, state.active);
 }
 
-/** Asks for the key and the rest, connects, and on failure goes back to a step, not to the start. */
+type Step = 'endpoint' | 'key' | 'organization' | 'baseUrl' | 'connect';
+
+/**
+ * What to ask for, in order, from the provider's flags: Azure (its own endpoint, deployments)
+ * the endpoint first; a provider whose key comes from the environment no key at all.
+ */
+export function connectSteps(provider: ProviderInfo): Step[] {
+  const deployments = provider.modelKind === 'deployment';
+  const keyFromEnv = provider.connected && provider.keySource === 'env';
+  const steps: Step[] = [];
+  if (provider.baseUrlEditable && deployments) steps.push('endpoint');
+  if (!keyFromEnv) steps.push('key');
+  if (provider.supportsOrganization) steps.push('organization');
+  if (provider.baseUrlEditable && !deployments) steps.push('baseUrl');
+  steps.push('connect');
+  return steps;
+}
+
+/** The key prompt: what a key looks like, where it is made, the variable that would supply it. */
+export function keyPrompt(provider: ProviderInfo): InputOptions {
+  const env = provider.envKeyVar ? ` Or set ${provider.envKeyVar} before starting VS Code.` : '';
+  return {
+    title: `Sidekick: ${provider.name} API key`,
+    prompt: provider.requiresKey
+      ? `Paste your ${provider.name} API key. It is stored in your OS keychain, never in settings.${env}`
+      : `API key for ${provider.name} (optional: leave empty if the server needs none).`,
+    password: true,
+    placeholder: provider.keyPlaceholder ?? (provider.requiresKey ? 'sk-…' : 'optional'),
+    validate: (v) => validateKey(v, provider.requiresKey),
+    link: provider.apiKeysUrl ? { title: `Get a ${provider.name} key`, url: provider.apiKeysUrl } : undefined,
+  };
+}
+
+const HTTP_URL = /^https?:\/\/\S+$/;
+
+/** Where a failed connect goes back to: the step the user can fix, or the same request again. */
+function retryStep(kind: string | undefined, steps: Step[]): Step {
+  if (kind === 'invalid_key') return steps[0] === 'endpoint' || !steps.includes('key') ? steps[0]! : 'key';
+  if (kind === 'organization_mismatch' && steps.includes('organization')) return 'organization';
+  return 'connect';
+}
+
+/** Asks for what the provider needs, connects, and on failure goes back to a step, not to the start. */
 export async function connectProvider(
   ui: FlowUi,
   api: FlowApi,
@@ -181,44 +252,22 @@ export async function connectProvider(
   provider: ProviderInfo,
   active: ActiveSelection | null,
 ): Promise<FlowOutcome> {
+  const steps = connectSteps(provider);
+  // The key lives only in this variable, until the flow ends.
   let apiKey: string | undefined;
   let organization = provider.organization ?? '';
   let baseUrl = provider.baseUrl;
-  let step: 'key' | 'organization' = 'key';
-  for (;;) {
-    if (step === 'key') {
-      const entered = await ui.input({
-        title: `Sidekick: ${provider.name} API key`,
-        prompt: provider.requiresKey
-          ? `Paste your ${provider.name} API key. It is stored in your OS keychain, never in settings.`
-          : `API key for ${provider.name} (optional: leave empty if the server needs none).`,
-        password: true,
-        placeholder: provider.requiresKey ? 'sk-…' : 'optional',
-        validate: (v) => validateKey(v, provider.requiresKey),
-      });
-      if (entered === undefined) return 'cancelled';
-      apiKey = entered.trim() || undefined;
-    }
-    step = 'key';
-    if (provider.supportsOrganization) {
-      const org = await ui.input({
-        title: `Sidekick: ${provider.name} Organization ID (optional)`,
-        prompt: 'Only if your key belongs to several organizations. Leave empty otherwise.',
-        value: organization,
-        placeholder: 'org-…',
-      });
-      if (org === undefined) return 'cancelled';
-      organization = org.trim();
-    }
-    if (provider.baseUrlEditable) {
-      const url = await ui.input({
-        title: `Sidekick: ${provider.name} base URL`,
-        prompt: 'The server’s OpenAI-compatible API root (https, or http on this machine).',
-        value: baseUrl,
-        validate: (v) => (/^https?:\/\/\S+$/.test(v.trim()) ? undefined : 'Enter an http:// or https:// URL.'),
-      });
-      if (url === undefined) return 'cancelled';
-      baseUrl = url.trim();
+  let at = 0;
+  while (at < steps.length) {
+    const step = steps[at]!;
+    if (step !== 'connect') {
+      const value = await ask(ui, provider, step, { organization, baseUrl });
+      if (value === undefined) return 'cancelled';
+      if (step === 'key') apiKey = value.trim() || undefined;
+      if (step === 'organization') organization = value.trim();
+      if (step === 'endpoint' || step === 'baseUrl') baseUrl = value.trim();
+      at += 1;
+      continue;
     }
     const params: ConnectParams = { provider: provider.id };
     if (apiKey !== undefined) params.apiKey = apiKey;
@@ -228,44 +277,93 @@ export async function connectProvider(
     try {
       result = await ui.progress(`Connecting to ${provider.name}…`, () => api.connect(params));
     } catch (err) {
-      const g = guidanceOf(err);
-      if (!g) {
-        const choice = await ui.show(
-          'error',
-          `Sidekick: could not connect to ${provider.name}: ${errorMessage(err)}`,
-          [TRY_AGAIN],
-        );
-        if (choice === TRY_AGAIN) continue;
+      const next = await afterFailure(ui, runner, provider, err, steps);
+      if (next === undefined) {
+        apiKey = undefined;
         return 'failed';
       }
-      const retryStep = g.kind === 'organization_mismatch' ? 'organization' : 'key';
-      const choice = await showGuidance(g, ui, [TRY_AGAIN]);
-      if (choice === undefined) return 'failed';
-      if (choice === TRY_AGAIN) {
-        step = retryStep;
-        continue;
-      }
-      if (typeof choice === 'string') return 'failed';
-      if (choice.type === 'url') {
-        // e.g. "Open API keys page": open it, then come back to the key prompt.
-        await runAction(choice, runner);
-        step = retryStep;
-        continue;
-      }
-      if (choice.command === 'sidekick.selectYourAI') {
-        // "Re-enter key", "Fix Organization ID": the same provider, the failing step.
-        step = retryStep;
-        continue;
-      }
-      await runAction(choice, runner);
-      return 'failed';
-    } finally {
-      if (step === 'key') apiKey = undefined;
+      at = steps.indexOf(next);
+      continue;
     }
     apiKey = undefined;
     const picked = await pickModel(ui, api, runner, provider, result.models, active, false);
     return picked === 'cancelled' ? 'connected' : (picked as FlowOutcome);
   }
+  return 'cancelled';
+}
+
+/** One prompt of the connect flow; undefined when the user pressed Escape. */
+function ask(
+  ui: FlowUi,
+  provider: ProviderInfo,
+  step: Exclude<Step, 'connect'>,
+  now: { organization: string; baseUrl: string },
+): PromiseLike<string | undefined> {
+  switch (step) {
+    case 'key':
+      return ui.input(keyPrompt(provider));
+    case 'organization':
+      return ui.input({
+        title: `Sidekick: ${provider.name} Organization ID (optional)`,
+        prompt: 'Only if your key belongs to several organizations. Leave empty otherwise.',
+        value: now.organization,
+        placeholder: 'org-…',
+      });
+    case 'endpoint':
+      return ui.input({
+        title: `Sidekick: ${provider.name} endpoint`,
+        prompt: `Your resource's endpoint, from "Keys and Endpoint" of the resource in the Azure portal (https).`,
+        value: now.baseUrl || undefined,
+        placeholder: provider.baseUrlPlaceholder ?? 'https://…',
+        validate: (v) => (/^https:\/\/\S+$/.test(v.trim()) ? undefined : 'Enter the https:// endpoint of your resource.'),
+      });
+    case 'baseUrl':
+      return ui.input({
+        title: `Sidekick: ${provider.name} base URL`,
+        prompt: 'The server’s OpenAI-compatible API root (https, or http on this machine).',
+        value: now.baseUrl,
+        placeholder: provider.baseUrlPlaceholder ?? undefined,
+        validate: (v) => (HTTP_URL.test(v.trim()) ? undefined : 'Enter an http:// or https:// URL.'),
+      });
+  }
+}
+
+/**
+ * Shows a failed connect and returns the step to go back to, or undefined to stop. "Try Again"
+ * sends the same request again unless the failure was the key or the organization.
+ */
+async function afterFailure(
+  ui: FlowUi,
+  runner: ActionRunner,
+  provider: ProviderInfo,
+  err: unknown,
+  steps: Step[],
+): Promise<Step | undefined> {
+  const g = guidanceOf(err);
+  if (!g) {
+    const choice = await ui.show('error', `Sidekick: could not connect to ${provider.name}: ${errorMessage(err)}`, [
+      TRY_AGAIN,
+    ]);
+    if (choice !== TRY_AGAIN) return undefined;
+    // Refused params (-32602) name something typed: ask again. Anything else (the server was
+    // restarting, say) was not the user's doing: send the same again.
+    return isInvalidParams(err) ? steps[0] : 'connect';
+  }
+  const back = retryStep(g.kind, steps);
+  const choice = await showGuidance(g, ui, [TRY_AGAIN]);
+  if (choice === undefined || (typeof choice === 'string' && choice !== TRY_AGAIN)) return undefined;
+  if (choice === TRY_AGAIN) return back;
+  if (choice.type === 'url') {
+    // e.g. "Open API keys page": open it, then back to the step it helps with.
+    await runAction(choice, runner);
+    return back === 'connect' ? undefined : back;
+  }
+  if (choice.command === 'sidekick.selectYourAI') {
+    // "Re-enter key", "Fix Organization ID": the same provider, the failing step.
+    return back;
+  }
+  await runAction(choice, runner);
+  return undefined;
 }
 
 async function pickModel(
@@ -277,6 +375,9 @@ async function pickModel(
   active: ActiveSelection | null,
   offerNewKey: boolean,
 ): Promise<FlowOutcome | typeof NEW_KEY> {
+  if (provider.modelKind === 'deployment') {
+    return pickDeployment(ui, api, runner, provider, models, active);
+  }
   const items: PickItem<string | typeof NEW_KEY>[] = modelItems(provider, models, active);
   if (offerNewKey && (provider.requiresKey || provider.baseUrlEditable)) {
     items.push({
@@ -293,9 +394,20 @@ async function pickModel(
     title: `Sidekick: ${provider.name} model`,
     placeholder: 'Type to search the models',
     matchOnDescription: true,
+    matchOnDetail: true,
   });
   if (model === undefined) return 'cancelled';
   if (model === NEW_KEY) return NEW_KEY;
+  return select(ui, api, runner, provider, model);
+}
+
+async function select(
+  ui: FlowUi,
+  api: FlowApi,
+  runner: ActionRunner,
+  provider: ProviderInfo,
+  model: string,
+): Promise<FlowOutcome> {
   try {
     await api.selectModel({ provider: provider.id, model });
   } catch (err) {
@@ -303,6 +415,28 @@ async function pickModel(
     return 'failed';
   }
   return 'selected';
+}
+
+/**
+ * Azure: the model is the name of a deployment the user made, which need not be in the list;
+ * the list's models are offered as suggestions and any typed name is accepted.
+ */
+async function pickDeployment(
+  ui: FlowUi,
+  api: FlowApi,
+  runner: ActionRunner,
+  provider: ProviderInfo,
+  models: ModelInfo[],
+  active: ActiveSelection | null,
+): Promise<FlowOutcome> {
+  const name = await ui.pickOrType(modelItems(provider, models, active), {
+    title: `Sidekick: ${provider.name} deployment`,
+    placeholder: 'Type the name of your deployment (the models below are suggestions)',
+    matchOnDescription: true,
+    typed: (text) => `Use deployment “${text}”`,
+  });
+  if (name === undefined || name.trim() === '') return 'cancelled';
+  return select(ui, api, runner, provider, name.trim());
 }
 
 /** Select Model: the active (or only connected) provider's live model list. */
@@ -354,9 +488,10 @@ export async function disconnect(ui: FlowUi, api: FlowApi, runner: ActionRunner)
     });
     if (!provider) return 'cancelled';
   }
+  const variable = provider.envKeyVar ?? 'an environment variable';
   const what =
     provider.keySource === 'env'
-      ? `Disconnect ${provider.name}? Its key comes from OPENAI_API_KEY, which Sidekick cannot remove.`
+      ? `Disconnect ${provider.name}? Its key comes from ${variable}, which Sidekick cannot remove.`
       : `Disconnect ${provider.name}? Its stored key is deleted and running answers stop.`;
   if (!(await ui.confirm(what, 'Disconnect'))) return 'cancelled';
   try {
@@ -366,7 +501,7 @@ export async function disconnect(ui: FlowUi, api: FlowApi, runner: ActionRunner)
     if (result.connected) {
       await ui.show(
         'warning',
-        `Sidekick: ${provider.name} is still connected through the OPENAI_API_KEY environment variable.`,
+        `Sidekick: ${provider.name} is still connected through the ${variable} environment variable.`,
         [],
       );
     }

@@ -27,6 +27,7 @@ export const KIND_STYLE: Record<GuidanceKind, { severity: Severity; icon: string
   overloaded: { severity: 'warning', icon: 'flame' },
   server_error: { severity: 'warning', icon: 'server' },
   context_length_exceeded: { severity: 'warning', icon: 'fold' },
+  content_filtered: { severity: 'error', icon: 'shield' },
   bad_request: { severity: 'error', icon: 'warning' },
   network: { severity: 'warning', icon: 'cloud' },
   timeout: { severity: 'warning', icon: 'watch' },
@@ -84,6 +85,11 @@ function errorCode(err: unknown): number | undefined {
 export function guidanceOf(err: unknown): Guidance | undefined {
   if (errorCode(err) !== ErrorCode.guidance || !isRecord(err)) return undefined;
   return isGuidance(err.data) ? err.data : undefined;
+}
+
+/** A request the server refused for its params (-32602): the message names the field. */
+export function isInvalidParams(err: unknown): boolean {
+  return errorCode(err) === ErrorCode.invalidParams;
 }
 
 /** A request ended by our own cancel (Stop): -32800. */

@@ -1,9 +1,13 @@
-// The TypeScript mirror of `server/src/protocol.rs` (Sidekick protocol v1, see docs/protocol.md).
-// Method names and types live here once; nothing else in the extension spells a method name.
-// Types only, plus constant tables: no logic, no `vscode` import (unit tests load this file).
+// The TypeScript mirror of `server/src/protocol.rs` (Sidekick protocol v2, see docs/protocol.md),
+// declared once as rust-analyzer's `lsp_ext.ts` does: a `RequestType<P, R>` or
+// `NotificationType<P>` per method, so a params/result mismatch is a compile error. Nothing else
+// in the extension spells a method name. No logic, no `vscode` import (unit tests load this file;
+// vscode-jsonrpc is pure).
+
+import { NotificationType, RequestType } from 'vscode-jsonrpc';
 
 /** Bumped on any incompatible change; reported in `capabilities.experimental.sidekick`. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /** `serverInfo.name` in the `initialize` result. */
 export const SERVER_NAME = 'sidekick-server';
 
@@ -45,16 +49,27 @@ export const ClientRequest = {
 /** Where a provider's key comes from. */
 export type KeySource = 'keychain' | 'env' | 'client';
 
-/** Stable provider ids known to protocol v1 (a newer server may add more; treat as string). */
-export type ProviderId = 'openai' | 'compatible' | (string & {});
+/** Provider ids of protocol v2 (a newer server may add more; treat as string). */
+export type ProviderId =
+  | 'openai'
+  | 'anthropic'
+  | 'azure'
+  | 'openrouter'
+  | 'gemini'
+  | 'compatible'
+  | 'demo'
+  | (string & {});
+
+/** What a chat's `model` names: a listed model, or a deployment name the user types (Azure). */
+export type ModelKind = 'model' | 'deployment';
 
 /** One provider as the client shows it. Never carries a key. */
 export interface ProviderInfo {
-  /** Stable id used in every other method: `openai`, `compatible`. */
+  /** Stable id used in every other method. */
   id: ProviderId;
   /** Name for people. */
   name: string;
-  /** The base URL requests go to. */
+  /** The base URL requests go to; `""` while a provider that needs the user's own has none. */
   baseUrl: string;
   /** True when a key is stored (or the provider needs none and a connect succeeded). */
   connected: boolean;
@@ -70,6 +85,16 @@ export interface ProviderInfo {
   baseUrlEditable: boolean;
   /** True when Organization/Project IDs mean something to this provider. */
   supportsOrganization: boolean;
+  /** The environment variable whose key wins over the keychain, e.g. `ANTHROPIC_API_KEY`. */
+  envKeyVar: string | null;
+  /** What a key looks like, for the prompt's placeholder: `sk-ant-…`. */
+  keyPlaceholder: string | null;
+  /** Where the user creates a key. */
+  apiKeysUrl: string | null;
+  /** What to type as the base URL when it is editable: `https://NAME.openai.azure.com`. */
+  baseUrlPlaceholder: string | null;
+  /** `deployment`: the user types a name; the listed models are only suggestions. */
+  modelKind: ModelKind;
 }
 
 /** The provider and model a chat uses when it names none. */
@@ -85,11 +110,16 @@ export interface ProvidersState {
 }
 
 export interface ModelInfo {
+  /** What a chat sends as `model`. */
   id: string;
+  /** A display name when the provider gives one ("Claude Sonnet 4", "OpenAI: GPT-4o"). */
+  name: string | null;
   /** `owned_by` as the provider reports it. */
   ownedBy: string | null;
   /** Unix seconds. */
   created: number | null;
+  /** The context window in tokens, when the provider says. */
+  contextWindow: number | null;
 }
 
 export interface ConnectParams {
@@ -171,9 +201,17 @@ export interface ChatDeltaParams {
 export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls' | 'cancelled';
 
 export interface Usage {
+  /** Every input token, cached or not. */
   promptTokens: number;
+  /** Every output token, reasoning included. */
   completionTokens: number;
   totalTokens: number;
+  /** Input tokens read from the provider's prompt cache, when it says. */
+  cachedInputTokens: number | null;
+  /** Input tokens written to the prompt cache (Anthropic), when it says. */
+  cacheWriteTokens: number | null;
+  /** Output tokens spent on reasoning, when it says. */
+  reasoningTokens: number | null;
 }
 
 export interface ChatResult {
@@ -184,7 +222,7 @@ export interface ChatResult {
   /** The model that answered, as the provider named it. */
   model: string;
   usage: Usage | null;
-  /** The provider's request id (`x-request-id`), for support tickets. */
+  /** The provider's request id, for support tickets. */
   requestId: string | null;
 }
 
@@ -216,6 +254,7 @@ export const GUIDANCE_KINDS = [
   'overloaded',
   'server_error',
   'context_length_exceeded',
+  'content_filtered',
   'bad_request',
   'network',
   'timeout',
@@ -268,6 +307,8 @@ export interface ServerSettings {
   idleTimeoutMs?: number;
   deltaIntervalMs?: number;
   clientSecretStorage?: boolean;
+  /** `max_tokens` for Anthropic when a chat names none; null: the per-model default. */
+  anthropic?: { maxTokens?: number | null };
 }
 
 /** Commands the server may name in guidance actions. */
@@ -277,3 +318,29 @@ export const GUIDANCE_COMMANDS = [
   'sidekick.newChat',
   'sidekick.showLogs',
 ] as const;
+
+/** Params of a method that takes none. */
+export type NoParams = Record<string, never>;
+
+// Client → server requests.
+export const ListProvidersRequest = new RequestType<NoParams, ProvidersState, void>(Method.listProviders);
+export const ConnectRequest = new RequestType<ConnectParams, ConnectResult, void>(Method.connect);
+export const ListModelsRequest = new RequestType<ListModelsParams, ListModelsResult, void>(Method.listModels);
+export const SelectModelRequest = new RequestType<SelectModelParams, SelectModelResult, void>(Method.selectModel);
+export const DisconnectRequest = new RequestType<DisconnectParams, DisconnectResult, void>(Method.disconnect);
+export const ChatRequest = new RequestType<ChatParams, ChatResult, void>(Method.chat);
+
+// Server → client notifications.
+export const StateChangedNotification = new NotificationType<ProvidersState>(Notification.stateChanged);
+export const ChatDeltaNotification = new NotificationType<ChatDeltaParams>(Notification.chatDelta);
+export const ChatStatusNotification = new NotificationType<ChatStatusParams>(Notification.chatStatus);
+
+// Server → client requests.
+export const SecretsGetRequest = new RequestType<SecretParams, SecretValue, void>(ClientRequest.secretsGet);
+export const SecretsStoreRequest = new RequestType<SecretParams, Record<string, never>, void>(ClientRequest.secretsStore);
+export const SecretsDeleteRequest = new RequestType<SecretParams, Record<string, never>, void>(ClientRequest.secretsDelete);
+
+/** The `initialize` result's part the extension checks. */
+export interface SidekickCapabilities {
+  protocolVersion?: unknown;
+}

@@ -27,6 +27,13 @@ export function serverSettings(get: SettingGetter): ServerSettings {
   if (idleTimeoutMs !== undefined) out.idleTimeoutMs = idleTimeoutMs;
   const deltaIntervalMs = int(get, 'deltaIntervalMs');
   if (deltaIntervalMs !== undefined) out.deltaIntervalMs = deltaIntervalMs;
+  // null (the default) is sent too: it takes a value set earlier in this session back.
+  const anthropicMaxTokens = get('anthropic.maxTokens');
+  if (anthropicMaxTokens === null) out.anthropic = { maxTokens: null };
+  else {
+    const n = int(get, 'anthropic.maxTokens');
+    if (n !== undefined) out.anthropic = { maxTokens: n };
+  }
   return out;
 }
 

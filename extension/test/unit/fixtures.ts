@@ -38,8 +38,43 @@ export function provider(overrides: Partial<ProviderInfo> = {}): ProviderInfo {
     requiresKey: true,
     baseUrlEditable: false,
     supportsOrganization: true,
+    envKeyVar: 'OPENAI_API_KEY',
+    keyPlaceholder: 'sk-…',
+    apiKeysUrl: 'https://platform.openai.com/api-keys',
+    baseUrlPlaceholder: null,
+    modelKind: 'model',
     ...overrides,
   };
+}
+
+/** Azure OpenAI as the sidecar describes it before its first connect. */
+export function azureProvider(overrides: Partial<ProviderInfo> = {}): ProviderInfo {
+  return provider({
+    id: 'azure',
+    name: 'Azure OpenAI',
+    baseUrl: '',
+    baseUrlEditable: true,
+    supportsOrganization: false,
+    envKeyVar: 'AZURE_OPENAI_API_KEY',
+    keyPlaceholder: '32-character key from Keys and Endpoint',
+    apiKeysUrl: 'https://portal.azure.com/#browse/Microsoft.CognitiveServices%2Faccounts',
+    baseUrlPlaceholder: 'https://NAME.openai.azure.com',
+    modelKind: 'deployment',
+    ...overrides,
+  });
+}
+
+export function anthropicProvider(overrides: Partial<ProviderInfo> = {}): ProviderInfo {
+  return provider({
+    id: 'anthropic',
+    name: 'Anthropic',
+    baseUrl: 'https://api.anthropic.com/v1',
+    supportsOrganization: false,
+    envKeyVar: 'ANTHROPIC_API_KEY',
+    keyPlaceholder: 'sk-ant-…',
+    apiKeysUrl: 'https://console.anthropic.com/settings/keys',
+    ...overrides,
+  });
 }
 
 export function providersState(overrides: Partial<ProvidersState> = {}): ProvidersState {
@@ -53,6 +88,10 @@ export function providersState(overrides: Partial<ProvidersState> = {}): Provide
         requiresKey: false,
         baseUrlEditable: true,
         supportsOrganization: false,
+        envKeyVar: null,
+        keyPlaceholder: 'optional',
+        apiKeysUrl: null,
+        baseUrlPlaceholder: 'http://localhost:11434/v1',
       }),
     ],
     active: null,

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as flows from '../../src/flows';
 import type { ConnectParams, ProvidersState } from '../../src/protocol';
-import { guidance, provider, providersState, rpcError } from './fixtures';
+import { anthropicProvider, azureProvider, guidance, provider, providersState, rpcError } from './fixtures';
 
 type Step =
   | { pick: (labels: string[]) => string | undefined }
+  | { pickOrType: (labels: string[]) => string | undefined }
   | { input: (o: flows.InputOptions) => string | undefined }
   | { show: (message: string, buttons: string[]) => string | undefined }
   | { confirm: boolean };
@@ -23,6 +24,10 @@ class FakeUi implements flows.FlowUi {
     this.log.push(`pick ${options.title}`);
     const label = this.next('pick').pick(items.map((i) => i.label));
     return items.find((i) => i.label === label)?.value;
+  }
+  async pickOrType(items: flows.PickItem<string>[], options: flows.PickOrTypeOptions): Promise<string | undefined> {
+    this.log.push(`pickOrType ${options.title}`);
+    return this.next('pickOrType').pickOrType(items.map((i) => i.label));
   }
   async input(options: flows.InputOptions): Promise<string | undefined> {
     this.log.push(`input ${options.title}`);
@@ -64,13 +69,19 @@ class FakeApi implements flows.FlowApi {
       connected: true,
       keyHint: 'sk-…WXYZ',
       models: [
-        { id: 'gpt-5', ownedBy: 'system', created: 2 },
-        { id: 'gpt-4o-mini', ownedBy: 'system', created: 1 },
+        { id: 'gpt-5', name: null, ownedBy: 'system', created: 2, contextWindow: null },
+        { id: 'gpt-4o-mini', name: null, ownedBy: 'system', created: 1, contextWindow: null },
       ],
     };
   }
   async listModels(params: { provider: string }) {
-    return { provider: params.provider, models: [{ id: 'gpt-5', ownedBy: null, created: null }, { id: 'gpt-4o', ownedBy: null, created: null }] };
+    return {
+      provider: params.provider,
+      models: [
+        { id: 'gpt-5', name: null, ownedBy: null, created: null, contextWindow: null },
+        { id: 'gpt-4o', name: null, ownedBy: null, created: null, contextWindow: null },
+      ],
+    };
   }
   async selectModel(params: { provider: string; model: string }) {
     this.selected.push(`${params.provider}/${params.model}`);
@@ -319,5 +330,111 @@ describe('Disconnect', () => {
     assert.equal(await flows.disconnect(new FakeUi([{ confirm: false }]), api, runner()), 'cancelled');
     assert.equal(await flows.disconnect(new FakeUi([{ show: () => undefined }]), new FakeApi(), runner()), 'nothing');
     assert.deepEqual(api.disconnected, []);
+  });
+});
+
+describe('every provider asks for what it needs', () => {
+  it('Azure: endpoint, then key, then a typed deployment that is not in the list', async () => {
+    const prompts: flows.InputOptions[] = [];
+    const ui = new FakeUi([
+      pickLabel('Azure'),
+      { input: (o) => (prompts.push(o), ' https://team.openai.azure.com/ ') },
+      { input: (o) => (prompts.push(o), 'a'.repeat(32)) },
+      { pickOrType: (labels) => (assert.ok(labels.includes('gpt-5'), 'the list is offered'), 'our-prod-4o') },
+    ]);
+    const api = new FakeApi(providersState({ providers: [azureProvider()] }));
+    assert.equal(await flows.selectYourAI(ui, api, runner()), 'selected');
+    ui.done();
+    assert.match(prompts[0]!.title, /Azure OpenAI endpoint/);
+    assert.equal(prompts[0]!.placeholder, 'https://NAME.openai.azure.com');
+    assert.equal(prompts[0]!.value, undefined, 'nothing to prefill before the first connect');
+    assert.match(prompts[0]!.validate?.('http://x') ?? '', /https/);
+    assert.match(prompts[1]!.title, /Azure OpenAI API key/);
+    assert.match(prompts[1]!.prompt, /AZURE_OPENAI_API_KEY/);
+    assert.deepEqual(api.connects, [{ provider: 'azure', apiKey: 'a'.repeat(32), baseUrl: 'https://team.openai.azure.com/' }]);
+    assert.deepEqual(api.selected, ['azure/our-prod-4o'], 'a name not in the list is selected as typed');
+    assert.ok(ui.log.includes('pickOrType Sidekick: Azure OpenAI deployment'));
+  });
+
+  it('a key from the environment is not asked for', async () => {
+    const ui = new FakeUi([pickLabel('Anthropic'), pickLabel('gpt-5')]);
+    const connectedByEnv = anthropicProvider({ connected: false, keySource: 'env' });
+    // Connected through the environment: Select Your AI lists models; "connected" with env source.
+    const api = new FakeApi(providersState({ providers: [{ ...connectedByEnv, connected: true }] }));
+    assert.equal(await flows.selectYourAI(ui, api, runner()), 'selected');
+    ui.done();
+    assert.deepEqual(flows.connectSteps({ ...connectedByEnv, connected: true }), ['connect']);
+  });
+
+  it('the key prompt shows what a key looks like, where to get one and its variable', () => {
+    const o = flows.keyPrompt(anthropicProvider());
+    assert.equal(o.placeholder, 'sk-ant-…');
+    assert.match(o.prompt, /ANTHROPIC_API_KEY/);
+    assert.deepEqual(o.link, { title: 'Get a Anthropic key', url: 'https://console.anthropic.com/settings/keys' });
+    assert.equal(o.password, true);
+  });
+
+  it('a refused key goes back to the key prompt of the same provider', async () => {
+    const g = guidance({ title: 'Anthropic rejected the API key' });
+    const ui = new FakeUi([
+      pickLabel('Anthropic'),
+      { input: () => 'sk-ant-wrong' },
+      { show: (_m, b) => (assert.ok(b.includes('Re-enter key')), 'Re-enter key') },
+      { input: (o) => (assert.match(o.title, /Anthropic API key/), 'sk-ant-right') },
+      pickLabel('gpt-5'),
+    ]);
+    const api = new FakeApi(providersState({ providers: [anthropicProvider()] }));
+    api.connectResults.push(() => rpcError(-32001, g.title, g));
+    assert.equal(await flows.selectYourAI(ui, api, runner()), 'selected');
+    ui.done();
+    assert.deepEqual(api.connects.map((c) => c.apiKey), ['sk-ant-wrong', 'sk-ant-right']);
+  });
+
+  it('Try Again after a network failure sends the same again without asking for the key', async () => {
+    const g = guidance({ kind: 'network', title: 'Cannot reach Anthropic', actions: [{ title: 'Show Logs', command: 'sidekick.showLogs' }] });
+    const ui = new FakeUi([
+      pickLabel('Anthropic'),
+      { input: () => 'sk-ant-key' },
+      { show: () => 'Try Again' },
+      { show: () => 'Try Again' },
+      pickLabel('gpt-5'),
+    ]);
+    const api = new FakeApi(providersState({ providers: [anthropicProvider()] }));
+    api.connectResults.push(
+      () => rpcError(-32001, g.title, g),
+      () => new Error('The Sidekick server is not running.'),
+    );
+    assert.equal(await flows.selectYourAI(ui, api, runner()), 'selected');
+    ui.done();
+    assert.equal(api.connects.length, 3);
+    assert.ok(api.connects.every((c) => c.apiKey === 'sk-ant-key'), 'the same key, asked once');
+  });
+
+  it('a long model list is built in one pass: names, context windows, current first', () => {
+    const models = Array.from({ length: 400 }, (_, i) => ({
+      id: `vendor/model-${i}`,
+      name: `Vendor: Model ${i}`,
+      ownedBy: 'vendor',
+      created: i,
+      contextWindow: i % 2 ? 128_000 : 1_048_576,
+    }));
+    const p = provider({ id: 'openrouter', name: 'OpenRouter' });
+    const items = flows.modelItems(p, models, { provider: 'openrouter', model: 'vendor/model-399' });
+    assert.equal(items.length, 400);
+    assert.equal(items[0]!.value, 'vendor/model-399');
+    assert.equal(items[0]!.description, 'current · Vendor: Model 399 · 128k context');
+    assert.equal(items[1]!.description, 'Vendor: Model 0 · 1M context');
+  });
+
+  it('disconnecting a provider whose key is in the environment names that variable', async () => {
+    const ui = new FakeUi([
+      { confirm: true },
+      { show: (m) => (assert.match(m, /ANTHROPIC_API_KEY environment variable/), undefined) },
+    ]);
+    const env = anthropicProvider({ connected: true, keySource: 'env' });
+    const api = new FakeApi(providersState({ providers: [env] }));
+    api.disconnect = async (params) => ({ provider: params.provider, connected: true });
+    assert.equal(await flows.disconnect(ui, api, runner()), 'disconnected');
+    assert.match(ui.log.find((l) => l.startsWith('confirm')) ?? '', /comes from ANTHROPIC_API_KEY/);
   });
 });

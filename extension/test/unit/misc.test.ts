@@ -27,6 +27,14 @@ describe('settings', () => {
     assert.deepEqual(initializationOptions(() => undefined), { clientSecretStorage: true });
     assert.equal(initializationOptions((k) => values[k]).clientSecretStorage, true);
   });
+  it('passes Anthropic\'s max tokens, and null to take it back to the per-model default', () => {
+    assert.deepEqual(serverSettings((k) => (k === 'anthropic.maxTokens' ? 2048 : undefined)), {
+      anthropic: { maxTokens: 2048 },
+    });
+    assert.deepEqual(serverSettings((k) => (k === 'anthropic.maxTokens' ? null : undefined)), {
+      anthropic: { maxTokens: null },
+    });
+  });
   it('skips wrong-typed values (the server would warn and use its default anyway)', () => {
     assert.deepEqual(serverSettings((k) => (k === 'deltaIntervalMs' ? 'fast' : undefined)), {});
   });
