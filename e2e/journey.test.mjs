@@ -49,6 +49,7 @@ const VALID_KEY = 'sk-fake-valid-0000WXYZ';
 const WRONG_KEY = 'sk-wrong-key-1111ABCD';
 const ORG = 'org-sidekick';
 const MODEL = 'gpt-4o-mini';
+const CLAUDE = 'claude-sonnet-4-5-20250929';
 const RETIRED = 'gpt-4o-retired';
 const EXTENSION_ID = 'sidekick.sidekick';
 const STATUS_ID = `${EXTENSION_ID}.sidekick.status`;
@@ -190,12 +191,29 @@ before(async () => {
     urlSeen,
     s.fake.exited.then(() => Promise.reject(new Error(`fake-providers exited:\n${tail(s.fake.log)}`))),
   ]);
+  // A second fake, playing Anthropic's Messages API.
+  let anthropicAnnounced;
+  const anthropicSeen = new Promise((r) => (anthropicAnnounced = r));
+  s.anthropic = startGroup(FAKE, ['--flavor', 'anthropic', '--port', '0'], {
+    log: join(s.logs, 'fake-anthropic.log'),
+    onStdoutLine: (line) => {
+      const m = line.match(/^fake-providers listening on (http:\/\/\S+)$/);
+      if (m) anthropicAnnounced(m[1]);
+    },
+  });
+  s.anthropicUrl = await Promise.race([
+    anthropicSeen,
+    s.anthropic.exited.then(() => Promise.reject(new Error(`fake anthropic exited:\n${tail(s.anthropic.log)}`))),
+  ]);
 
   // code-server passes its environment to the extension host, which passes it to the sidecar.
   const env = { ...process.env };
-  for (const k of Object.keys(env)) if (/^OPENAI_|^SIDEKICK_DEMO/.test(k)) delete env[k];
+  for (const k of Object.keys(env)) {
+    if (/^(OPENAI|ANTHROPIC|AZURE_OPENAI|OPENROUTER|GEMINI)_|^SIDEKICK_DEMO/.test(k)) delete env[k];
+  }
   Object.assign(env, {
     SIDEKICK_OPENAI_BASE_URL: s.baseUrl,
+    SIDEKICK_ANTHROPIC_BASE_URL: s.anthropicUrl,
     SIDEKICK_KEYRING_SERVICE: KEYRING_SERVICE,
     SIDEKICK_HOME: join(s.tmp, 'sidekick-home'),
     SIDEKICK_LOG: 'debug',
@@ -254,6 +272,7 @@ after(async () => {
   await s.browser?.close().catch(() => undefined);
   await killGroup(s.codeServer);
   await killGroup(s.fake);
+  await killGroup(s.anthropic);
   // VS Code's logs, the Sidekick channel (sidecar stderr) among them, beside the screenshots.
   if (s.tmp) {
     try {
@@ -497,7 +516,34 @@ describe('Sidekick in a real VS Code (code-server)', () => {
     await card.getByRole('button', { name: 'Select Your AI' }).waitFor({ state: 'visible' });
   });
 
-  step('7 no file written during the journey holds a key: logs, state, settings, history', async () => {
+  step('7 Anthropic: its own key prompt, a streamed Claude answer, a credits card with its billing page', async () => {
+    const { page } = s;
+    await runCommand(page, 'Sidekick: Select Your AI');
+    await pick(page, { title: 'Sidekick: Select Your AI', label: /(^|\s)Anthropic, / });
+    const prompt = await waitQuickInput(page, 'Sidekick: Anthropic API key');
+    const box = prompt.locator('.quick-input-box input');
+    assert.equal(await box.getAttribute('placeholder'), 'sk-ant-…', 'what an Anthropic key looks like');
+    assert.match(await prompt.innerText(), /ANTHROPIC_API_KEY/, 'the variable that would supply it');
+    await shot('7a-anthropic-key-prompt');
+    await box.fill(VALID_KEY);
+    await box.press('Enter');
+    await pick(page, { title: 'Sidekick: Anthropic model', label: CLAUDE, timeout: TIMEOUTS.long });
+    await waitStatus(CLAUDE, (t) => t.includes(CLAUDE));
+    const header = chat().locator('[data-testid="header-model"]');
+    await waitFor('the chat header to name Anthropic', async () => (await header.innerText()) === `Anthropic · ${CLAUDE}`);
+    const answer = await ask('Hello Claude');
+    await settled(answer, ['done']);
+    assert.match(await answer.locator('.message-body').innerText(), /Hello! I am the fake Anthropic server\. You said: Hello Claude/);
+    const quota = await ask('[fake:quota] One more?');
+    await settled(quota, ['failed']);
+    const card = await cardOf(quota);
+    assert.equal(await card.getAttribute('data-kind'), 'quota_exceeded');
+    assert.match(await card.innerText(), /Anthropic credits are used up/);
+    const billing = card.getByRole('button', { name: 'Open billing' });
+    assert.equal(await billing.getAttribute('data-url'), 'https://console.anthropic.com/settings/billing');
+  });
+
+  step('8 no file written during the journey holds a key: logs, state, settings, history', async () => {
     // VS Code's logs (the Sidekick channel gets the sidecar's stderr at debug level), the
     // sidecar's state dir, settings, workspace storage (chat history), code-server's own log.
     const roots = [join(s.tmp, 'user-data'), join(s.tmp, 'sidekick-home'), s.workspace, s.codeServer.log];

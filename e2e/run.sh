@@ -4,7 +4,7 @@
 #
 #   1. the VSIX (npm run package: release sidecar + production bundle), unless
 #      SIDEKICK_E2E_VSIX names one already built;
-#   2. the fake OpenAI server (cargo build -p fake-providers, debug), unless SIDEKICK_E2E_FAKE
+#   2. the fake provider server (cargo build -p fake-providers, debug), unless SIDEKICK_E2E_FAKE
 #      names a binary;
 #   3. code-server 4.96.4 (scripts/code-server.sh install: cached in ~/.cache/sidekick);
 #   4. node --test e2e/journey.test.mjs under scripts/with-keyring.sh (TAP: `# pass N`, `# fail N`).
@@ -21,7 +21,7 @@ if [ -z "${SIDEKICK_E2E_VSIX:-}" ]; then
   npm run --silent package >&2
 fi
 if [ -z "${SIDEKICK_E2E_FAKE:-}" ]; then
-  say "building the fake OpenAI server"
+  say "building the fake provider server"
   cargo build --quiet -p fake-providers
 fi
 say "code-server"

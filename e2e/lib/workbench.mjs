@@ -25,7 +25,8 @@ export async function runCommand(page, label) {
   const input = widget.locator('.quick-input-box input');
   await input.waitFor({ state: 'visible', timeout: T.short });
   await input.fill(`>${label}`);
-  const row = widget.locator(`.monaco-list-row[aria-label="${label}"]`);
+  // The label, alone or followed by a note ("…, recently used").
+  const row = widget.locator(`.monaco-list-row[aria-label="${label}"], .monaco-list-row[aria-label^="${label}, "]`);
   await row.first().waitFor({ state: 'visible', timeout: T.medium });
   await row.first().click();
 }
