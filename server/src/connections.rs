@@ -5,6 +5,8 @@
 //! a connect's validation and its storing. Every change is saved and announced in order.
 
 mod change;
+mod follow;
+mod models;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,14 +15,11 @@ use tokio::sync::{Mutex, mpsc};
 
 use crate::failure::ProviderError;
 use crate::http::Http;
-use crate::protocol::{
-    ActiveSelection, KeySource, ModelInfo, ModelKind, ProviderInfo, ProvidersState,
-};
+use crate::protocol::{ActiveSelection, KeySource, ModelInfo, ProviderInfo, ProvidersState};
 use crate::providers::{Call, Endpoint, Entry, ProviderSpec, Registry};
 use crate::secrets::{ApiKey, CredentialSlot, SecretStore, SecretStoreError};
 use crate::settings::Settings;
 use crate::state::{ProviderState, StateFile, StateStore};
-use crate::untrusted;
 
 /// Everything needed to call one provider now.
 #[derive(Debug, Clone)]
@@ -252,49 +251,10 @@ impl Connections {
             }
             None => expected.clone(),
         };
-        adopt(inner, file, &expected);
+        follow::adopt(inner, file, &expected);
         // The receiver lives as long as the session; a send after it is gone has no one to tell.
         let _ = self.announce.send(self.snapshot_of(inner));
         Ok(())
-    }
-
-    /// Follows changes other windows' sidecars make to the state file, and announces them.
-    /// Polls the file's time and size once a second: a `stat`, not a read.
-    pub async fn follow_other_windows(self: Arc<Self>) {
-        let Some(store) = self.state.clone() else {
-            return;
-        };
-        let stamp = |store: &StateStore| {
-            let store = store.clone();
-            tokio::task::spawn_blocking(move || store.stamp())
-        };
-        let mut last = stamp(&store).await.ok().flatten();
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        loop {
-            tick.tick().await;
-            let now = stamp(&store).await.ok().flatten();
-            if now == last {
-                continue;
-            }
-            let loading = store.clone();
-            let Ok((file, _)) = tokio::task::spawn_blocking(move || loading.load()).await else {
-                continue;
-            };
-            let mut inner = self.inner.lock().await;
-            // Written again while we read (by us, or another window): read it next time.
-            if stamp(&store).await.ok().flatten() != now {
-                continue;
-            }
-            last = now;
-            if file == inner.file {
-                continue;
-            }
-            tracing::info!("another window changed the state; following it");
-            let current = inner.file.clone();
-            adopt(&mut inner, file, &current);
-            let _ = self.announce.send(self.snapshot_of(&inner));
-        }
     }
 
     /// The connection a request needs now, reading the key from its store once.
@@ -354,120 +314,6 @@ impl Connections {
         };
         self.inner.lock().await.keys.insert(slot, key.clone());
         Ok(Some(key))
-    }
-
-    /// The provider's chat models, from the cache unless `refresh`.
-    pub async fn models(
-        &self,
-        conn: &Connection,
-        refresh: bool,
-        http: &Http,
-        settings: &Settings,
-    ) -> Result<Vec<ModelInfo>, ConnectionError> {
-        let id = conn.spec().id;
-        if !refresh && let Some(m) = self.inner.lock().await.models.get(id) {
-            return Ok(m.clone());
-        }
-        let call = conn.call(http, settings);
-        let models = conn
-            .entry
-            .provider
-            .list_models(&call)
-            .await
-            .map_err(|error| ConnectionError::Provider {
-                error,
-                connection: Box::new(conn.clone()),
-            })?;
-        self.inner.lock().await.models.insert(id, models.clone());
-        Ok(models)
-    }
-
-    /// Cached model ids, for "did you mean" in guidance; empty when none were fetched.
-    pub async fn cached_model_ids(&self, provider: &str) -> Vec<String> {
-        self.inner
-            .lock()
-            .await
-            .models
-            .get(provider)
-            .map(|m| m.iter().map(|m| m.id.clone()).collect())
-            .unwrap_or_default()
-    }
-
-    /// Makes `model` the active selection: a listed model, or any deployment name where the
-    /// provider's models are deployments.
-    pub async fn select(
-        &self,
-        provider: &str,
-        model: &str,
-        http: &Http,
-        settings: &Settings,
-    ) -> Result<ActiveSelection, ConnectionError> {
-        let model = model.trim();
-        if model.is_empty() {
-            return Err(ConnectionError::Params("model: empty model id".into()));
-        }
-        if model.len() > untrusted::MAX_MODEL_ID {
-            return Err(ConnectionError::Params(format!(
-                "model: longer than {} characters; no provider's model id is",
-                untrusted::MAX_MODEL_ID
-            )));
-        }
-        let conn = self.connection(provider).await?;
-        match conn.spec().model_kind {
-            ModelKind::Model => {
-                let models = self.models(&conn, false, http, settings).await?;
-                if !models.iter().any(|m| m.id == model) {
-                    return Err(ConnectionError::UnknownModel {
-                        available: models.into_iter().map(|m| m.id).collect(),
-                        connection: Box::new(conn),
-                        model: model.into(),
-                    });
-                }
-            }
-            ModelKind::Deployment => check_deployment_name(model)?,
-        }
-        let active = ActiveSelection {
-            provider: conn.spec().id.into(),
-            model: model.into(),
-        };
-        let mut inner = self.inner.lock().await;
-        let selected = active.clone();
-        self.commit(&mut inner, move |f| f.active = Some(selected.clone()))
-            .await?;
-        Ok(active)
-    }
-}
-
-/// Takes `file` as the state, dropping the cached keys and models of every provider whose
-/// state is not what `expected` says: another window connected, disconnected or moved it.
-fn adopt(inner: &mut Inner, file: StateFile, expected: &StateFile) {
-    let changed: Vec<String> = file
-        .providers
-        .keys()
-        .chain(expected.providers.keys())
-        .filter(|id| file.providers.get(*id) != expected.providers.get(*id))
-        .cloned()
-        .collect();
-    for id in &changed {
-        inner.keys.retain(|slot, _| slot.provider != id.as_str());
-        inner.models.retain(|p, _| *p != id.as_str());
-    }
-    inner.file = file;
-}
-
-/// Azure deployment names are letters, digits, `-`, `_` and `.`; anything else cannot be one
-/// and would only travel into a URL or a body to be refused.
-fn check_deployment_name(name: &str) -> Result<(), ConnectionError> {
-    let ok = name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(ConnectionError::Params(
-            "model: a deployment name has at most 64 letters, digits, '-', '_' or '.'".into(),
-        ))
     }
 }
 

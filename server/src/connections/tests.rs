@@ -6,9 +6,11 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use tokio::sync::Notify;
 
+use super::models::check_deployment_name;
 use super::*;
 use crate::failure::{ApiFailure, RawFailure};
 use crate::protocol::ConnectParams;
+use crate::protocol::ModelKind;
 use crate::providers::{BaseUrl, ChatRequest, OpenedChat, Provider, ProviderLinks};
 use crate::secrets::MemoryStore;
 

@@ -1,0 +1,107 @@
+//! What a connected provider offers: its model list (cached until a refresh or a disconnect)
+//! and the selection of one model, or of a typed deployment name.
+
+use super::{Connection, ConnectionError, Connections};
+use crate::http::Http;
+use crate::protocol::{ActiveSelection, ModelInfo, ModelKind};
+use crate::settings::Settings;
+use crate::untrusted;
+
+impl Connections {
+    /// The provider's chat models, from the cache unless `refresh`.
+    pub async fn models(
+        &self,
+        conn: &Connection,
+        refresh: bool,
+        http: &Http,
+        settings: &Settings,
+    ) -> Result<Vec<ModelInfo>, ConnectionError> {
+        let id = conn.spec().id;
+        if !refresh && let Some(m) = self.inner.lock().await.models.get(id) {
+            return Ok(m.clone());
+        }
+        let call = conn.call(http, settings);
+        let models = conn
+            .entry
+            .provider
+            .list_models(&call)
+            .await
+            .map_err(|error| ConnectionError::Provider {
+                error,
+                connection: Box::new(conn.clone()),
+            })?;
+        self.inner.lock().await.models.insert(id, models.clone());
+        Ok(models)
+    }
+
+    /// Cached model ids, for "did you mean" in guidance; empty when none were fetched.
+    pub async fn cached_model_ids(&self, provider: &str) -> Vec<String> {
+        self.inner
+            .lock()
+            .await
+            .models
+            .get(provider)
+            .map(|m| m.iter().map(|m| m.id.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Makes `model` the active selection: a listed model, or any deployment name where the
+    /// provider's models are deployments.
+    pub async fn select(
+        &self,
+        provider: &str,
+        model: &str,
+        http: &Http,
+        settings: &Settings,
+    ) -> Result<ActiveSelection, ConnectionError> {
+        let model = model.trim();
+        if model.is_empty() {
+            return Err(ConnectionError::Params("model: empty model id".into()));
+        }
+        if model.len() > untrusted::MAX_MODEL_ID {
+            return Err(ConnectionError::Params(format!(
+                "model: longer than {} characters; no provider's model id is",
+                untrusted::MAX_MODEL_ID
+            )));
+        }
+        let conn = self.connection(provider).await?;
+        match conn.spec().model_kind {
+            ModelKind::Model => {
+                let models = self.models(&conn, false, http, settings).await?;
+                if !models.iter().any(|m| m.id == model) {
+                    return Err(ConnectionError::UnknownModel {
+                        available: models.into_iter().map(|m| m.id).collect(),
+                        connection: Box::new(conn),
+                        model: model.into(),
+                    });
+                }
+            }
+            ModelKind::Deployment => check_deployment_name(model)?,
+        }
+        let active = ActiveSelection {
+            provider: conn.spec().id.into(),
+            model: model.into(),
+        };
+        let mut inner = self.inner.lock().await;
+        let selected = active.clone();
+        self.commit(&mut inner, move |f| f.active = Some(selected.clone()))
+            .await?;
+        Ok(active)
+    }
+}
+
+/// Azure deployment names are letters, digits, `-`, `_` and `.`; anything else cannot be one
+/// and would only travel into a URL or a body to be refused.
+pub(super) fn check_deployment_name(name: &str) -> Result<(), ConnectionError> {
+    let ok = name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ConnectionError::Params(
+            "model: a deployment name has at most 64 letters, digits, '-', '_' or '.'".into(),
+        ))
+    }
+}
