@@ -75,7 +75,9 @@ pub async fn run(services: Services<'_>, params: ChatParams) -> Result<ChatResul
     let provider_id = match (&params.provider, &active) {
         (Some(p), _) => p.clone(),
         (None, Some(a)) => a.provider.clone(),
-        (None, None) => return Err(guidance::nothing_selected().into()),
+        (None, None) => {
+            return Err(guidance::nothing_selected(connections.disconnected().await).into());
+        }
     };
     let conn = connections
         .connection(&provider_id)
@@ -107,7 +109,8 @@ pub async fn run(services: Services<'_>, params: ChatParams) -> Result<ChatResul
         settings.delta_interval,
         guard.cancel.clone(),
     ));
-    let outcome = retry::with_retries(&turn, &relay, client, &params.chat_id, &settings).await;
+    let (outcome, attempts) =
+        retry::with_retries(&turn, &relay, client, &params.chat_id, &settings).await;
     let mut relay = relay.into_inner();
     let request_id = turn.request_id();
     match outcome {
@@ -125,7 +128,14 @@ pub async fn run(services: Services<'_>, params: ChatParams) -> Result<ChatResul
             let available = connections.cached_model_ids(conn.spec().id).await;
             // Guidance suggests from these; narrowed to the closest off the async thread.
             let available = guidance::close_models_off_thread(&model, available).await;
-            let mut g = guidance::for_call_failure(&e, &conn, &settings, Some(&model), &available);
+            let mut g = guidance::for_failed_attempts(
+                &e,
+                attempts,
+                &conn,
+                &settings,
+                Some(&model),
+                &available,
+            );
             g.request_id = g.request_id.or(request_id);
             let text = relay.text();
             g.partial_text = (!text.is_empty()).then(|| text.to_string());

@@ -230,6 +230,12 @@ impl Connections {
         self.inner.lock().await.file.active.clone()
     }
 
+    /// The provider a disconnect took the selection from, while nothing else is selected.
+    pub async fn disconnected(&self) -> Option<&'static ProviderSpec> {
+        let id = self.inner.lock().await.file.disconnected.clone()?;
+        self.entry(&id).ok().map(|e| e.spec())
+    }
+
     /// Applies `change` to the state file on disk (read-modify-write under the file's lock, so
     /// another window's changes are kept), adopts the result and announces it. Called with the
     /// state lock held, so saves and announcements happen in the order the changes did.

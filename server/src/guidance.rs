@@ -33,6 +33,8 @@ pub struct Context<'a> {
     pub base_url: &'a str,
     pub request_timeout_ms: u64,
     pub idle_timeout_ms: u64,
+    /// How many attempts the failure ends (after retries), so the words can say so.
+    pub attempts: u32,
 }
 
 impl<'a> Context<'a> {
@@ -53,6 +55,7 @@ impl<'a> Context<'a> {
             base_url: &conn.endpoint.base_url,
             request_timeout_ms: settings.request_timeout.as_millis() as u64,
             idle_timeout_ms: settings.idle_timeout.as_millis() as u64,
+            attempts: 1,
         }
     }
 }
@@ -65,7 +68,21 @@ pub fn for_call_failure(
     model: Option<&str>,
     available: &[String],
 ) -> Guidance {
-    let g = for_provider_error(err, &Context::of(conn, settings, model, available));
+    for_failed_attempts(err, 1, conn, settings, model, available)
+}
+
+/// The same, for a failure that ends `attempts` attempts (a chat after its retries).
+pub fn for_failed_attempts(
+    err: &ProviderError,
+    attempts: u32,
+    conn: &Connection,
+    settings: &Settings,
+    model: Option<&str>,
+    available: &[String],
+) -> Guidance {
+    let mut ctx = Context::of(conn, settings, model, available);
+    ctx.attempts = attempts;
+    let g = for_provider_error(err, &ctx);
     tracing::warn!(kind = %g.kind, status = ?g.http_status, request_id = ?g.request_id, "{}: {err}", conn.spec().id);
     g
 }
@@ -121,6 +138,16 @@ fn cmd(title: &str, command: &str) -> GuidanceAction {
     GuidanceAction::Command {
         title: title.into(),
         command: command.into(),
+        arguments: Vec::new(),
+    }
+}
+
+/// A command about one provider: Select Your AI goes straight to that provider's prompts.
+fn cmd_for(title: &str, command: &str, provider: &ProviderSpec) -> GuidanceAction {
+    GuidanceAction::Command {
+        title: title.into(),
+        command: command.into(),
+        arguments: vec![provider.id.into()],
     }
 }
 
@@ -207,13 +234,28 @@ pub fn retry_note(provider: &ProviderSpec, category: Category, delay: Duration) 
     format!("{what}; retrying in {:.1} s", delay.as_secs_f64())
 }
 
-/// A chat with no provider named and none selected.
-pub fn nothing_selected() -> Guidance {
+/// A chat with no provider named and none selected; `disconnected` is the provider whose
+/// disconnect took the selection away, if that is why.
+pub fn nothing_selected(disconnected: Option<&ProviderSpec>) -> Guidance {
+    let Some(p) = disconnected else {
+        return base(
+            GuidanceKind::NotConnected,
+            "Choose an AI first".into(),
+            "No provider is chosen yet. Run “Sidekick: Select Your AI” to pick a provider and a model, then ask again.".into(),
+            vec![cmd("Select Your AI", CMD_SELECT_YOUR_AI)],
+        );
+    };
     base(
         GuidanceKind::NotConnected,
-        "Choose an AI first".into(),
-        "No provider is selected yet. Run “Sidekick: Select Your AI” to pick a provider and a model, then ask again.".into(),
-        vec![cmd("Select Your AI", CMD_SELECT_YOUR_AI)],
+        format!("{} is disconnected", p.name),
+        format!(
+            "You disconnected {}, so no provider is chosen. Connect it again or pick another with “Sidekick: Select Your AI”, then ask again.",
+            p.name
+        ),
+        vec![
+            cmd_for(&format!("Connect {}", p.name), CMD_SELECT_YOUR_AI, p),
+            cmd("Select Your AI", CMD_SELECT_YOUR_AI),
+        ],
     )
 }
 
@@ -226,8 +268,12 @@ pub fn not_connected(provider: &ProviderSpec) -> Guidance {
     base(
         GuidanceKind::NotConnected,
         format!("Connect {} first", provider.name),
-        format!("{what}. Run “Sidekick: Select Your AI” to connect, then ask again."),
-        vec![cmd("Select Your AI", CMD_SELECT_YOUR_AI)],
+        format!("{what}. Connect it with “Sidekick: Select Your AI”, then ask again."),
+        vec![cmd_for(
+            &format!("Connect {}", provider.name),
+            CMD_SELECT_YOUR_AI,
+            provider,
+        )],
     )
 }
 
@@ -340,6 +386,7 @@ mod tests {
             base_url: "https://api.openai.com/v1",
             request_timeout_ms: 60_000,
             idle_timeout_ms: 30_000,
+            attempts: 1,
         }
     }
 
@@ -410,7 +457,8 @@ mod tests {
         );
         assert!(g.actions.contains(&GuidanceAction::Command {
             title: "Pick another model".into(),
-            command: CMD_SELECT_MODEL.into()
+            command: CMD_SELECT_MODEL.into(),
+            arguments: vec![],
         }));
     }
 

@@ -5,6 +5,7 @@
 
 mod anthropic;
 mod azure;
+pub mod catalog;
 mod compatible;
 mod demo;
 mod gemini;
@@ -69,6 +70,9 @@ pub struct ProviderSpec {
     /// What a key looks like, for a prompt's placeholder.
     pub key_placeholder: Option<&'static str>,
     pub model_kind: ModelKind,
+    /// What a newcomer is offered first, in order of preference; the first one the list has
+    /// wins (an exact id, or a dated variant of it).
+    pub suggested_models: &'static [&'static str],
     pub links: ProviderLinks,
 }
 

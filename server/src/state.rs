@@ -21,6 +21,10 @@ pub struct StateFile {
     pub active: Option<ActiveSelection>,
     #[serde(default)]
     pub providers: BTreeMap<String, ProviderState>,
+    /// The provider whose disconnect cleared the selection, until another is selected: a
+    /// question asked meanwhile is told which provider went, not only that none is chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disconnected: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

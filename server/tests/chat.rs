@@ -393,7 +393,15 @@ async fn server_errors_back_off_and_give_up_after_max_attempts() {
         .request("sidekick/chat", ask("se", "x"))
         .await
         .unwrap_err();
-    assert_eq!(guidance(&e)["kind"], "server_error");
+    let g = guidance(&e);
+    assert_eq!(g["kind"], "server_error");
+    assert!(
+        g["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Sidekick already tried 3 times."),
+        "the card says it was retried: {g}"
+    );
     assert_eq!(fake.chat_requests().len(), 3);
     let status = s.notifications_named("sidekick/chatStatus");
     let attempts: Vec<u64> = status
@@ -538,7 +546,18 @@ async fn network_failures_are_classified_and_retried() {
         .unwrap_err();
     let g = guidance(&e);
     assert_eq!(g["kind"], "network");
-    assert!(g["detail"].as_str().unwrap().contains("refused"), "{g}");
+    let detail = g["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("Sidekick could not connect to 127.0.0.1: nothing is answering there."),
+        "plain words first: {detail}"
+    );
+    assert!(detail.contains("already tried 2 times"), "{detail}");
+    for raw in ["client error", "tcp connect", "os error", "Connect"] {
+        assert!(
+            !detail.contains(raw),
+            "the raw error chain stays in the log: {detail}"
+        );
+    }
     let st = s.notifications_named("sidekick/chatStatus");
     assert_eq!(st.len(), 1);
     assert_eq!(st[0]["kind"], "network");

@@ -92,15 +92,20 @@ async fn wrong_key_is_refused_with_guidance_and_nothing_is_stored() {
     assert!(g["requestId"].as_str().unwrap().starts_with("req_"));
     assert_eq!(e.message, g["title"].as_str().unwrap());
     let actions = g["actions"].as_array().unwrap();
-    assert!(
-        actions
-            .iter()
-            .any(|a| a["command"] == "sidekick.selectYourAI")
+    assert_eq!(
+        actions[0],
+        json!({"title": "Re-enter key", "command": "sidekick.selectYourAI", "arguments": ["openai"]}),
+        "Re-enter key goes straight to the provider that refused it"
     );
     assert!(
         actions
             .iter()
             .any(|a| a["url"].as_str().is_some_and(|u| u.contains("api-keys")))
+    );
+    let detail = g["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("The key sk-…cdef was refused"),
+        "{detail}"
     );
     // One validation request, and nothing kept anywhere.
     assert_eq!(fake.requests().len(), 1);
@@ -210,7 +215,7 @@ async fn organization_and_project_headers_are_sent_and_checked() {
 }
 
 #[tokio::test]
-async fn models_are_chat_only_newest_first_and_cached_until_refresh() {
+async fn models_are_chat_first_newest_first_and_cached_until_refresh() {
     let home = tempfile::tempdir().unwrap();
     let fake = fake().await;
     let (s, _) = sidecar(home.path(), &fake).await;
@@ -221,16 +226,31 @@ async fn models_are_chat_only_newest_first_and_cached_until_refresh() {
         )
         .await
         .unwrap();
-    let ids: Vec<&str> = r["models"]
-        .as_array()
-        .unwrap()
+    let models = r["models"].as_array().unwrap();
+    let ids: Vec<&str> = models
         .iter()
+        .filter(|m| m["chat"] == true)
         .map(|m| m["id"].as_str().unwrap())
         .collect();
     assert!(
         ids.contains(&"gpt-4o-mini") && ids.contains(&"gpt-5"),
         "{ids:?}"
     );
+    assert_eq!(
+        models[0]["recommended"], true,
+        "a suggested model first: {:?}",
+        models[0]
+    );
+    assert_eq!(
+        models.iter().filter(|m| m["recommended"] == true).count(),
+        1
+    );
+    let first_other = models.iter().position(|m| m["chat"] == false).unwrap();
+    assert!(
+        models[first_other..].iter().all(|m| m["chat"] == false),
+        "non-chat models are listed after every chat model"
+    );
+    let everything: Vec<&str> = models.iter().map(|m| m["id"].as_str().unwrap()).collect();
     for not_chat in [
         "text-embedding-3-small",
         "whisper-1",
@@ -244,6 +264,10 @@ async fn models_are_chat_only_newest_first_and_cached_until_refresh() {
         "gpt-image-1",
     ] {
         assert!(!ids.contains(&not_chat), "{not_chat} listed: {ids:?}");
+        assert!(
+            everything.contains(&not_chat),
+            "{not_chat} is kept for Show all models"
+        );
     }
     let pos = |id: &str| ids.iter().position(|m| *m == id).unwrap();
     assert!(pos("gpt-5") < pos("gpt-4o"), "newest family first: {ids:?}");
@@ -386,12 +410,47 @@ async fn disconnect_forgets_everything_and_is_idempotent() {
         .unwrap_err();
     let g = guidance(&e);
     assert_eq!(g["kind"], "not_connected");
+    assert_eq!(g["title"], "OpenAI is disconnected", "{g}");
+    assert_eq!(
+        g["actions"][0],
+        json!({"title": "Connect OpenAI", "command": "sidekick.selectYourAI", "arguments": ["openai"]})
+    );
+    // Until another selection, and after a restart too: the state file remembers.
+    drop(s);
+    let (s, _) = sidecar(home.path(), &fake).await;
+    let ask = json!({"chatId": "y", "messages": [{"role": "user", "content": "hi"}]});
+    let e = s.request("sidekick/chat", ask.clone()).await.unwrap_err();
+    assert_eq!(guidance(&e)["title"], "OpenAI is disconnected");
+    s.connect_openai("gpt-4o").await;
+    s.request("sidekick/disconnect", json!({"provider": "openai"}))
+        .await
+        .unwrap();
+    s.connect_openai("gpt-4o-mini").await;
+    s.request("sidekick/chat", ask).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_question_before_any_provider_is_chosen_says_so() {
+    let home = tempfile::tempdir().unwrap();
+    let fake = fake().await;
+    let (s, _) = sidecar(home.path(), &fake).await;
+    let e = s
+        .request(
+            "sidekick/chat",
+            json!({"chatId": "x", "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .await
+        .unwrap_err();
+    let g = guidance(&e);
+    assert_eq!(g["kind"], "not_connected");
+    assert_eq!(g["title"], "Choose an AI first");
     assert!(
-        g["actions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|a| a["command"] == "sidekick.selectYourAI")
+        !g["detail"].as_str().unwrap().contains("OpenAI"),
+        "no provider is named before one was chosen: {g}"
+    );
+    assert_eq!(
+        g["actions"],
+        json!([{"title": "Select Your AI", "command": "sidekick.selectYourAI"}])
     );
 }
 

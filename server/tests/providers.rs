@@ -189,23 +189,31 @@ async fn connect_lists_models_and_a_chat_streams_with_usage() {
             .request("sidekick/connect", connect_params(&c, VALID_KEY))
             .await
             .unwrap();
+        // What a picker shows before "Show all models".
         let models: Vec<&str> = r["models"]
             .as_array()
             .unwrap()
             .iter()
+            .filter(|m| m["chat"] == true)
             .map(|m| m["id"].as_str().unwrap())
             .collect();
         match c.id {
             "anthropic" => {
                 assert_eq!(models.len(), 8);
                 assert_eq!(
-                    r["models"][0]["name"], "Claude Opus 4.1",
-                    "display names kept"
+                    (&r["models"][0]["name"], &r["models"][0]["recommended"]),
+                    (&json!("Claude Sonnet 4.5"), &json!(true)),
+                    "display names kept, the suggested model first"
                 );
             }
             "openrouter" => {
                 assert!(models.len() >= 320, "{}", models.len());
                 assert!(r["models"][0]["contextWindow"].is_u64());
+                assert_eq!(
+                    r["models"][0]["price"],
+                    json!({"inputPerMtok": 2.5, "outputPerMtok": 10.0}),
+                    "per-token prices as USD per million tokens"
+                );
                 let key_check = c
                     .fake
                     .requests()

@@ -23,13 +23,14 @@ struct RetryNote {
     message: String,
 }
 
+/// The turn's outcome and how many attempts it took.
 pub async fn with_retries(
     turn: &Turn<'_>,
     relay: &tokio::sync::Mutex<Relay>,
     client: &Client,
     chat_id: &str,
     settings: &Settings,
-) -> Result<Finished, ProviderError> {
+) -> (Result<Finished, ProviderError>, u32) {
     let max_wait = settings.retry_max_wait;
     let backoff = ExponentialBuilder::default()
         .with_jitter()
@@ -77,7 +78,7 @@ pub async fn with_retries(
         }
     };
     let sent = relay.lock().await.sent_any();
-    (|| turn.attempt(relay))
+    let outcome = (|| turn.attempt(relay))
         .retry(backoff)
         .sleep(sleeper)
         // Never after the first token: the user has already read part of this answer.
@@ -106,5 +107,6 @@ pub async fn with_retries(
                 });
             }
         })
-        .await
+        .await;
+    (outcome, attempts.load(Ordering::SeqCst))
 }

@@ -6,7 +6,7 @@ use super::{Connection, ConnectionError, Connections};
 use crate::endpoint::{header_value, normalize_base_url};
 use crate::http::Http;
 use crate::protocol::{ConnectParams, ConnectResult, DisconnectResult, KeySource};
-use crate::providers::{Endpoint, Entry};
+use crate::providers::{Endpoint, Entry, catalog};
 use crate::secrets::{ApiKey, CredentialSlot, SecretStore};
 use crate::settings::Settings;
 use crate::state::{ProviderState, StateFile};
@@ -140,6 +140,7 @@ impl Connections {
                 error,
                 connection: Box::new(conn.clone()),
             })?;
+        let models = catalog::arrange(models, spec.suggested_models);
         let slot = CredentialSlot::inference(spec.id, &req.base_url);
         let stored_source = match (&req.key, req.source) {
             (Some(k), Some(KeySource::Keychain)) => Some(self.store_key(&slot, k, settings).await?),
@@ -282,5 +283,6 @@ fn forget(file: &mut StateFile, id: &'static str) {
     );
     if file.active.as_ref().is_some_and(|a| a.provider == id) {
         file.active = None;
+        file.disconnected = Some(id.into());
     }
 }

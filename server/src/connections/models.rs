@@ -4,6 +4,7 @@
 use super::{Connection, ConnectionError, Connections};
 use crate::http::Http;
 use crate::protocol::{ActiveSelection, ModelInfo, ModelKind};
+use crate::providers::catalog;
 use crate::settings::Settings;
 use crate::untrusted;
 
@@ -30,18 +31,19 @@ impl Connections {
                 error,
                 connection: Box::new(conn.clone()),
             })?;
+        let models = catalog::arrange(models, conn.spec().suggested_models);
         self.inner.lock().await.models.insert(id, models.clone());
         Ok(models)
     }
 
-    /// Cached model ids, for "did you mean" in guidance; empty when none were fetched.
+    /// Cached chat model ids, for "did you mean" in guidance; empty when none were fetched.
     pub async fn cached_model_ids(&self, provider: &str) -> Vec<String> {
         self.inner
             .lock()
             .await
             .models
             .get(provider)
-            .map(|m| m.iter().map(|m| m.id.clone()).collect())
+            .map(|m| chat_ids(m))
             .unwrap_or_default()
     }
 
@@ -70,7 +72,7 @@ impl Connections {
                 let models = self.models(&conn, false, http, settings).await?;
                 if !models.iter().any(|m| m.id == model) {
                     return Err(ConnectionError::UnknownModel {
-                        available: models.into_iter().map(|m| m.id).collect(),
+                        available: chat_ids(&models),
                         connection: Box::new(conn),
                         model: model.into(),
                     });
@@ -84,10 +86,22 @@ impl Connections {
         };
         let mut inner = self.inner.lock().await;
         let selected = active.clone();
-        self.commit(&mut inner, move |f| f.active = Some(selected.clone()))
-            .await?;
+        self.commit(&mut inner, move |f| {
+            f.active = Some(selected.clone());
+            f.disconnected = None;
+        })
+        .await?;
         Ok(active)
     }
+}
+
+/// The ids "did you mean" may suggest: never an embedding or image model.
+fn chat_ids(models: &[ModelInfo]) -> Vec<String> {
+    models
+        .iter()
+        .filter(|m| m.chat)
+        .map(|m| m.id.clone())
+        .collect()
 }
 
 /// Azure deployment names are letters, digits, `-`, `_` and `.`; anything else cannot be one

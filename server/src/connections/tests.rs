@@ -31,6 +31,7 @@ static SPEC: ProviderSpec = ProviderSpec {
     env_key_var: Some("SLOW_API_KEY"),
     key_placeholder: None,
     model_kind: ModelKind::Model,
+    suggested_models: &[],
     links: ProviderLinks {
         api_keys: None,
         billing: None,

@@ -3,7 +3,7 @@
 
 use super::{
     CMD_NEW_CHAT, CMD_SELECT_MODEL, CMD_SELECT_YOUR_AI, CMD_SHOW_LOGS, Context, base, close_models,
-    cmd, kind_of, seconds, url,
+    cmd, cmd_for, kind_of, seconds, url,
 };
 use crate::failure::{ApiFailure, Category, NetworkCause, ProviderError, TimeoutPhase};
 use crate::protocol::{Guidance, GuidanceAction, KeySource, ModelKind};
@@ -59,11 +59,16 @@ fn invalid_key(ctx: &Context<'_>, status_note: &str) -> Words {
         .key_hint
         .map(|h| format!("The key {h}"))
         .unwrap_or("The key".into());
+    let page = if p.links.api_keys.is_some() {
+        ", or create a new one on the API keys page"
+    } else {
+        ""
+    };
     let fix = match (ctx.key_source, p.env_key_var) {
         (Some(KeySource::Env), Some(var)) => format!(
             " It comes from the {var} environment variable: fix or unset that variable, then restart the server."
         ),
-        _ => " Enter the key again, or create a new one on the API keys page.".to_string(),
+        _ => format!(" Enter the key again{page}."),
     };
     // Where the endpoint is the user's own, a key for another resource is refused the same way.
     let endpoint = if p.base_url_editable() {
@@ -74,7 +79,7 @@ fn invalid_key(ctx: &Context<'_>, status_note: &str) -> Words {
     } else {
         String::new()
     };
-    let mut actions = vec![cmd("Re-enter key", CMD_SELECT_YOUR_AI)];
+    let mut actions = vec![cmd_for("Re-enter key", CMD_SELECT_YOUR_AI, p)];
     actions.extend(url("Open API keys page", p.links.api_keys));
     (
         format!("{} rejected the API key", p.name),
@@ -87,7 +92,7 @@ fn invalid_key(ctx: &Context<'_>, status_note: &str) -> Words {
 
 fn organization_mismatch(ctx: &Context<'_>, status_note: &str) -> Words {
     let p = ctx.provider;
-    let mut actions = vec![cmd("Fix Organization ID", CMD_SELECT_YOUR_AI)];
+    let mut actions = vec![cmd_for("Fix Organization ID", CMD_SELECT_YOUR_AI, p)];
     actions.extend(url("Open organization settings", p.links.organization));
     let sent = ctx
         .organization
@@ -172,7 +177,10 @@ fn rate_limited(ctx: &Context<'_>, err: &ProviderError, status_note: &str) -> Wo
         .unwrap_or("Wait a moment and try again.".into());
     (
         format!("Rate limited by {}", ctx.provider.name),
-        format!("This key sent too many requests or tokens per minute{status_note}. {when}"),
+        format!(
+            "This key sent too many requests or tokens per minute{status_note}.{} {when}",
+            tried(ctx)
+        ),
         url("Open rate limits", ctx.provider.links.rate_limits)
             .into_iter()
             .collect(),
@@ -222,11 +230,12 @@ fn unavailable(ctx: &Context<'_>, category: Category, status_note: &str) -> Word
     let actions = url("Open status page", ctx.provider.links.status)
         .into_iter()
         .collect();
+    let tried = tried(ctx);
     if category == Category::Overloaded {
         return (
             format!("{name} is overloaded"),
             format!(
-                "{} is busy right now{status_note}. This is temporary on {name}'s side: try again in a moment.",
+                "{} is busy right now{status_note}.{tried} This is temporary on {name}'s side: try again in a moment.",
                 model_name(ctx)
             ),
             actions,
@@ -235,7 +244,7 @@ fn unavailable(ctx: &Context<'_>, category: Category, status_note: &str) -> Word
     (
         format!("{name} had a server error"),
         format!(
-            "{name} failed to answer{status_note}. This is usually temporary on their side: try again in a moment."
+            "{name} failed to answer{status_note}.{tried} This is usually temporary on their side: try again in a moment."
         ),
         actions,
     )
@@ -297,7 +306,11 @@ fn endpoint_not_found(ctx: &Context<'_>) -> Words {
             "The server answered 404 Not Found. {}",
             base_url_advice(ctx)
         ),
-        vec![cmd("Select Your AI", CMD_SELECT_YOUR_AI)],
+        vec![cmd_for(
+            "Change the base URL",
+            CMD_SELECT_YOUR_AI,
+            ctx.provider,
+        )],
     )
 }
 
@@ -312,30 +325,66 @@ fn unexpected(ctx: &Context<'_>, err: &ProviderError) -> Words {
             ctx.base_url, ctx.provider.name
         ),
         format!("{what}. {}", base_url_advice(ctx)),
-        vec![cmd("Select Your AI", CMD_SELECT_YOUR_AI)],
+        vec![cmd_for(
+            "Change the base URL",
+            CMD_SELECT_YOUR_AI,
+            ctx.provider,
+        )],
     )
 }
 
 fn network(ctx: &Context<'_>, err: &ProviderError) -> Words {
-    let what = match err {
+    let (what, advice) = match err {
         ProviderError::Network { cause, .. } => match cause {
-            NetworkCause::Dns => "the host name could not be resolved",
-            NetworkCause::Refused => "the connection was refused",
-            NetworkCause::Tls => "the secure connection failed (TLS)",
-            NetworkCause::Proxy => "the proxy refused or failed the connection",
-            NetworkCause::Closed => "the connection was closed",
-            NetworkCause::Other => "the request could not be sent",
+            NetworkCause::Dns => (
+                "its name could not be looked up",
+                "Check that you are online and that the address is right; a VPN or a company network may need to be on.",
+            ),
+            NetworkCause::Refused => (
+                "nothing is answering there",
+                "If it is a server on this machine or network, start it; otherwise check the address and your firewall.",
+            ),
+            NetworkCause::Tls => (
+                "the secure connection failed",
+                "A company proxy or antivirus that inspects HTTPS can cause this: ask for its certificate to be trusted, or try another network.",
+            ),
+            NetworkCause::Proxy => (
+                "the proxy refused the connection",
+                "Check the proxy settings (HTTPS_PROXY, NO_PROXY) of the environment VS Code starts in.",
+            ),
+            NetworkCause::Closed => (
+                "the connection was closed",
+                "Check your connection, VPN or proxy (HTTPS_PROXY, NO_PROXY).",
+            ),
+            NetworkCause::Other => (
+                "the request could not be sent",
+                "Check your connection, VPN or proxy (HTTPS_PROXY, NO_PROXY).",
+            ),
         },
-        _ => "the connection failed",
+        _ => (
+            "the connection failed",
+            "Check your connection, VPN or proxy (HTTPS_PROXY, NO_PROXY).",
+        ),
     };
+    // Advice first, in plain words; the client library's error chain is in the log only.
+    let host = crate::endpoint::host(ctx.base_url);
     (
         format!("Cannot reach {}", ctx.provider.name),
         format!(
-            "Calling {} failed: {what}. Check your connection, VPN or proxy (HTTPS_PROXY / NO_PROXY), then try again. The log has the details.",
-            ctx.base_url
+            "Sidekick could not connect to {host}: {what}. {advice} Then try again.{}",
+            tried(ctx)
         ),
         vec![cmd("Show Logs", CMD_SHOW_LOGS)],
     )
+}
+
+/// " Sidekick tried 3 times." after retries, or nothing.
+fn tried(ctx: &Context<'_>) -> String {
+    if ctx.attempts > 1 {
+        format!(" Sidekick already tried {} times.", ctx.attempts)
+    } else {
+        String::new()
+    }
 }
 
 fn timeout(ctx: &Context<'_>, err: &ProviderError, status_note: &str) -> Words {
@@ -352,8 +401,9 @@ fn timeout(ctx: &Context<'_>, err: &ProviderError, status_note: &str) -> Words {
         _ => (
             format!("{name} did not answer in time"),
             format!(
-                "No response within {}{status_note}. The provider may be slow or unreachable; try again.",
-                seconds(ctx.request_timeout_ms)
+                "No response within {}{status_note}.{} The provider may be slow or unreachable; try again.",
+                seconds(ctx.request_timeout_ms),
+                tried(ctx)
             ),
             Vec::new(),
         ),

@@ -65,6 +65,10 @@ pub enum GuidanceAction {
         title: String,
         /// A client command id, e.g. `sidekick.selectYourAI`, `sidekick.selectModel`.
         command: String,
+        /// What the command acts on: `["anthropic"]` makes "Re-enter key" go straight to
+        /// Anthropic's key prompt. Omitted when empty.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        arguments: Vec<String>,
     },
 }
 

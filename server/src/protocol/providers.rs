@@ -85,7 +85,7 @@ pub struct ProvidersState {
 }
 
 /// A model a provider offers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelInfo {
     /// What a chat sends as `model`.
@@ -98,6 +98,44 @@ pub struct ModelInfo {
     pub created: Option<i64>,
     /// The context window in tokens, when the provider says.
     pub context_window: Option<u64>,
+    /// False for a well-known non-chat model (embeddings, images, audio, moderation, legacy
+    /// completions): listed, and selectable, but a picker keeps it behind "Show all models".
+    #[serde(default = "yes")]
+    pub chat: bool,
+    /// The provider's suggested model for a newcomer; at most one per list, listed first.
+    #[serde(default)]
+    pub recommended: bool,
+    /// USD per million tokens, when the provider's list says (OpenRouter's does).
+    #[serde(default)]
+    pub price: Option<ModelPrice>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl ModelInfo {
+    /// A model known only by its id: a chat model until the catalog says otherwise.
+    pub fn listed(id: impl Into<String>) -> ModelInfo {
+        ModelInfo {
+            id: id.into(),
+            name: None,
+            owned_by: None,
+            created: None,
+            context_window: None,
+            chat: true,
+            recommended: false,
+            price: None,
+        }
+    }
+}
+
+/// What a model costs, in USD per million tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelPrice {
+    pub input_per_mtok: f64,
+    pub output_per_mtok: f64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

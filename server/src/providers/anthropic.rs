@@ -36,6 +36,11 @@ static SPEC: ProviderSpec = ProviderSpec {
     env_key_var: Some("ANTHROPIC_API_KEY"),
     key_placeholder: Some("sk-ant-…"),
     model_kind: ModelKind::Model,
+    suggested_models: &[
+        "claude-sonnet-4-5",
+        "claude-sonnet-4-0",
+        "claude-3-7-sonnet-latest",
+    ],
     links: ProviderLinks {
         api_keys: Some("https://console.anthropic.com/settings/keys"),
         billing: Some("https://console.anthropic.com/settings/billing"),
@@ -198,14 +203,13 @@ fn model_info(m: WireModel) -> ModelInfo {
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .and_then(|d| i64::try_from(d.as_secs()).ok());
     ModelInfo {
-        id: m.id,
         name: m
             .display_name
             .map(|n| untrusted::clean(&n, 200, true))
             .filter(|n| !n.is_empty()),
         owned_by: Some("anthropic".into()),
         created,
-        context_window: None,
+        ..ModelInfo::listed(m.id)
     }
 }
 

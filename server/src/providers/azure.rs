@@ -30,6 +30,7 @@ static SPEC: ProviderSpec = ProviderSpec {
     env_key_var: Some("AZURE_OPENAI_API_KEY"),
     key_placeholder: Some("32-character key from Keys and Endpoint"),
     model_kind: ModelKind::Deployment,
+    suggested_models: &[],
     links: ProviderLinks {
         // Keys live under each resource's "Keys and Endpoint"; the list of resources leads there.
         api_keys: Some("https://portal.azure.com/#browse/Microsoft.CognitiveServices%2Faccounts"),

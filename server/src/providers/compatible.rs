@@ -32,6 +32,7 @@ static SPEC: ProviderSpec = ProviderSpec {
     env_key_var: None,
     key_placeholder: Some("optional"),
     model_kind: ModelKind::Model,
+    suggested_models: &[],
     links: ProviderLinks {
         api_keys: None,
         billing: None,

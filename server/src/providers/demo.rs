@@ -20,6 +20,7 @@ static SPEC: ProviderSpec = ProviderSpec {
     env_key_var: None,
     key_placeholder: None,
     model_kind: ModelKind::Model,
+    suggested_models: &["gpt-4o-mini"],
     links: ProviderLinks {
         api_keys: None,
         billing: None,

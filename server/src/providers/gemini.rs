@@ -31,6 +31,7 @@ static SPEC: ProviderSpec = ProviderSpec {
     env_key_var: Some("GEMINI_API_KEY"),
     key_placeholder: Some("AIza…"),
     model_kind: ModelKind::Model,
+    suggested_models: &["gemini-2.5-flash", "gemini-2.0-flash"],
     links: ProviderLinks {
         api_keys: Some("https://aistudio.google.com/apikey"),
         billing: Some("https://aistudio.google.com/usage"),
@@ -93,8 +94,8 @@ fn classify_event(v: &Value) -> ApiFailure {
     google_failure(v, None).unwrap_or_else(|| openai_wire::classify_event(v))
 }
 
-/// The chat models, ids as a chat sends them: the list says `models/gemini-2.5-flash`, the
-/// chat endpoint takes `gemini-2.5-flash`.
+/// The models, ids as a chat sends them (the list says `models/gemini-2.5-flash`, the chat
+/// endpoint takes `gemini-2.5-flash`), the ones a chat cannot use marked.
 fn chat_models(models: Vec<ModelInfo>) -> Vec<ModelInfo> {
     const NOT_CHAT: [&str; 8] = [
         "embedding",
@@ -112,9 +113,9 @@ fn chat_models(models: Vec<ModelInfo>) -> Vec<ModelInfo> {
             if let Some(id) = m.id.strip_prefix("models/") {
                 m.id = id.to_string();
             }
+            m.chat = !NOT_CHAT.iter().any(|n| m.id.contains(n));
             m
         })
-        .filter(|m| !NOT_CHAT.iter().any(|n| m.id.contains(n)))
         .collect()
 }
 
@@ -261,24 +262,29 @@ mod tests {
     }
 
     #[test]
-    fn model_ids_lose_their_prefix_and_non_chat_models_go() {
+    fn model_ids_lose_their_prefix_and_non_chat_models_are_marked() {
         let m = |id: &str| ModelInfo {
-            id: id.into(),
-            name: None,
             owned_by: Some("google".into()),
-            created: None,
-            context_window: None,
+            ..ModelInfo::listed(id)
         };
-        let kept: Vec<String> = chat_models(vec![
+        let marked: Vec<(String, bool)> = chat_models(vec![
             m("models/gemini-2.5-flash"),
             m("models/gemini-embedding-001"),
             m("models/imagen-4.0-generate-001"),
             m("models/gemma-3-27b-it"),
         ])
         .into_iter()
-        .map(|m| m.id)
+        .map(|m| (m.id, m.chat))
         .collect();
-        assert_eq!(kept, ["gemini-2.5-flash", "gemma-3-27b-it"]);
+        assert_eq!(
+            marked,
+            [
+                ("gemini-2.5-flash".into(), true),
+                ("gemini-embedding-001".into(), false),
+                ("imagen-4.0-generate-001".into(), false),
+                ("gemma-3-27b-it".into(), true)
+            ]
+        );
     }
 
     #[test]

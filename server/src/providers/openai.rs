@@ -26,6 +26,7 @@ static SPEC: ProviderSpec = ProviderSpec {
     env_key_var: Some("OPENAI_API_KEY"),
     key_placeholder: Some("sk-…"),
     model_kind: ModelKind::Model,
+    suggested_models: &["gpt-5-mini", "gpt-4.1-mini", "gpt-4o-mini"],
     links: ProviderLinks {
         api_keys: Some("https://platform.openai.com/api-keys"),
         billing: Some("https://platform.openai.com/settings/organization/billing/overview"),
@@ -67,19 +68,24 @@ impl Provider for OpenAi {
     }
 }
 
-/// Keeps the models a chat can use, newest families first, derived from the list itself rather
-/// than a table that goes stale: a family ranks by its newest member, members by their date.
-fn chat_models(models: Vec<ModelInfo>) -> Vec<ModelInfo> {
-    let mut models: Vec<ModelInfo> = models.into_iter().filter(|m| is_chat(&m.id)).collect();
+/// Marks the models a chat cannot use and orders the list newest families first, derived from
+/// the list itself rather than a table that goes stale: a family ranks by its newest member,
+/// members by their date.
+fn chat_models(mut models: Vec<ModelInfo>) -> Vec<ModelInfo> {
+    for m in &mut models {
+        m.chat = is_chat(&m.id);
+    }
     let mut newest: HashMap<String, i64> = HashMap::new();
-    for m in &models {
+    for m in models.iter().filter(|m| m.chat) {
         let e = newest.entry(family(&m.id)).or_insert(i64::MIN);
         *e = (*e).max(m.created.unwrap_or(0));
     }
+    let rank = |m: &ModelInfo| newest.get(&family(&m.id)).copied().unwrap_or(i64::MIN);
     models.sort_by(|a, b| {
         let (fa, fb) = (family(&a.id), family(&b.id));
-        newest[&fb]
-            .cmp(&newest[&fa])
+        b.chat
+            .cmp(&a.chat)
+            .then_with(|| rank(b).cmp(&rank(a)))
             .then_with(|| fa.cmp(&fb))
             .then_with(|| b.created.cmp(&a.created))
             .then_with(|| a.id.cmp(&b.id))
@@ -131,16 +137,14 @@ mod tests {
 
     fn m(id: &str, created: i64) -> ModelInfo {
         ModelInfo {
-            id: id.into(),
-            name: None,
             owned_by: Some("system".into()),
             created: Some(created),
-            context_window: None,
+            ..ModelInfo::listed(id)
         }
     }
 
     #[test]
-    fn keeps_only_chat_models() {
+    fn marks_the_models_a_chat_cannot_use_and_lists_them_last() {
         let all = [
             "gpt-4o",
             "gpt-4o-mini",
@@ -162,10 +166,17 @@ mod tests {
             "gpt-4o-mini-transcribe",
             "gpt-4o-mini-tts",
         ];
-        let kept: Vec<String> = chat_models(all.iter().map(|id| m(id, 1)).collect())
-            .into_iter()
-            .map(|m| m.id)
+        let arranged = chat_models(all.iter().map(|id| m(id, 1)).collect());
+        let kept: Vec<String> = arranged
+            .iter()
+            .filter(|m| m.chat)
+            .map(|m| m.id.clone())
             .collect();
+        assert_eq!(arranged.len(), all.len(), "nothing is dropped");
+        assert!(
+            arranged[..kept.len()].iter().all(|m| m.chat),
+            "chat models come first"
+        );
         let mut kept_sorted = kept.clone();
         kept_sorted.sort();
         assert_eq!(

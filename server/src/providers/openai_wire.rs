@@ -20,7 +20,7 @@ pub use stream::Decoder;
 use super::{Call, ChatRequest, OpenedChat, sse};
 use crate::failure::{ApiFailure, Category, ProviderError, classify_transport};
 use crate::http::{Classify, Operation};
-use crate::protocol::{ChatMessage, ModelInfo, Role};
+use crate::protocol::{ChatMessage, ModelInfo, ModelPrice, Role};
 use crate::untrusted;
 
 /// How the key travels.
@@ -138,6 +138,9 @@ struct WireModel {
     /// Azure's: `chat_completion: false` marks a model no chat can use.
     #[serde(default)]
     capabilities: Option<Value>,
+    /// OpenRouter's: USD per token, as decimal strings (`"0.0000025"`).
+    #[serde(default)]
+    pricing: Option<Value>,
 }
 
 impl WireModel {
@@ -224,7 +227,6 @@ pub fn parse_models(body: &[u8], url: &str) -> Result<Vec<ModelInfo>, ProviderEr
 
 fn model_info(m: WireModel) -> ModelInfo {
     ModelInfo {
-        id: m.id,
         name: m
             .name
             .or(m.display_name)
@@ -233,7 +235,27 @@ fn model_info(m: WireModel) -> ModelInfo {
         owned_by: m.owned_by.map(|o| untrusted::clean(&o, 100, true)),
         created: m.created.as_ref().and_then(Value::as_i64),
         context_window: m.context_length.as_ref().and_then(Value::as_u64),
+        price: m.pricing.as_ref().and_then(price_per_mtok),
+        ..ModelInfo::listed(m.id)
     }
+}
+
+/// Per-token prices (strings or numbers) as USD per million tokens; none unless both are
+/// sane. OpenRouter marks a variable-priced router with `-1`.
+fn price_per_mtok(pricing: &Value) -> Option<ModelPrice> {
+    let per_token = |field: &str| -> Option<f64> {
+        let v = pricing.get(field)?;
+        let n = match v {
+            Value::String(s) => s.trim().parse::<f64>().ok()?,
+            other => other.as_f64()?,
+        };
+        // Rounded to a millionth of a dollar: `0.0000025 * 1e6` is 2.4999999999999996.
+        (n.is_finite() && (0.0..1.0).contains(&n)).then(|| (n * 1e12).round() / 1e6)
+    };
+    Some(ModelPrice {
+        input_per_mtok: per_token("prompt")?,
+        output_per_mtok: per_token("completion")?,
+    })
 }
 
 fn memory_key(call: &Call<'_>, model: &str) -> String {

@@ -29,6 +29,11 @@ static SPEC: ProviderSpec = ProviderSpec {
     env_key_var: Some("OPENROUTER_API_KEY"),
     key_placeholder: Some("sk-or-v1-…"),
     model_kind: ModelKind::Model,
+    suggested_models: &[
+        "openai/gpt-5-mini",
+        "openai/gpt-4o-mini",
+        "anthropic/claude-sonnet-4.5",
+    ],
     links: ProviderLinks {
         api_keys: Some("https://openrouter.ai/settings/keys"),
         billing: Some("https://openrouter.ai/settings/credits"),

@@ -60,14 +60,27 @@ impl ApiKey {
 }
 
 /// `sk-…WXYZ`: the first three and the last four characters, enough to recognise a key.
+/// A short key (a local server's `secret123`) would be half shown by that: it is named by its
+/// length and, from 8 characters, its last two (`…23 (9 chars)`). A hint never contains the
+/// key itself (a key like `chars` gets a bare `…`).
 pub fn key_hint(key: &str) -> String {
     let chars: Vec<char> = key.chars().collect();
-    if chars.len() < 12 {
-        return "…".to_string();
+    let n = chars.len();
+    let hint = if n >= 12 {
+        let head: String = chars[..3].iter().collect();
+        let tail: String = chars[n - 4..].iter().collect();
+        format!("{head}…{tail}")
+    } else if n >= 8 {
+        let tail: String = chars[n - 2..].iter().collect();
+        format!("…{tail} ({n} chars)")
+    } else {
+        format!("… ({n} char{})", if n == 1 { "" } else { "s" })
+    };
+    if key.is_empty() || hint.contains(key) {
+        "…".to_string()
+    } else {
+        hint
     }
-    let head: String = chars[..3].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{head}…{tail}")
 }
 
 /// Replaces the known key and anything that looks like a key (`sk-…`, `AIza…`, long random
@@ -141,6 +154,23 @@ mod tests {
             ApiKey::parse(&"k".repeat(2_000_000)).unwrap_err(),
             KeyError::TooLong
         );
+    }
+
+    #[test]
+    fn short_keys_get_a_hint_that_tells_them_apart() {
+        assert_eq!(key_hint("secret123"), "…23 (9 chars)");
+        assert_eq!(key_hint("local"), "… (5 chars)");
+        assert_eq!(key_hint("x"), "… (1 char)");
+        // A key the hint's own words would show is named by nothing.
+        assert_eq!(key_hint("chars"), "…");
+        assert_ne!(key_hint("secret123"), key_hint("secret456"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_hint_never_contains_its_key(key in "[!-~]{1,40}") {
+            proptest::prop_assert!(!key_hint(&key).contains(&key));
+        }
     }
 
     #[test]
