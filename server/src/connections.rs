@@ -95,6 +95,8 @@ struct Inner {
     /// Keys read from a store, so a chat does not cost a D-Bus round trip.
     keys: HashMap<CredentialSlot, ApiKey>,
     models: HashMap<&'static str, Vec<ModelInfo>>,
+    /// Where the last key stored in this session went.
+    key_store: Option<KeySource>,
 }
 
 pub struct Connections {
@@ -219,6 +221,15 @@ impl Connections {
                 .map(|e| self.info(inner, e))
                 .collect(),
             active: inner.file.active.clone(),
+            key_store: inner.key_store.or_else(|| {
+                // Before any store in this session: where the stored keys are.
+                inner
+                    .file
+                    .providers
+                    .values()
+                    .filter(|p| p.connected)
+                    .find_map(|p| p.key_source.filter(|s| *s != KeySource::Env))
+            }),
         }
     }
 

@@ -351,6 +351,7 @@ async fn restart_keeps_the_connection_and_the_model() {
     assert_eq!(openai["connected"], true);
     assert_eq!(openai["keySource"], "keychain");
     assert_eq!(openai["keyHint"], "sk-…WXYZ");
+    assert_eq!(state["keyStore"], "keychain");
     // The key really comes back from the keychain: a chat authenticates with it.
     let r = s
         .request(

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use fake_providers::FakeProvider;
-use serde_json::json;
+use serde_json::{Value, json};
 use support::{Options, Sidecar, VALID_KEY, guidance};
 
 fn no_keychain(home: &std::path::Path, base_url: String) -> Options {
@@ -57,6 +57,11 @@ async fn client_secret_storage_takes_over_when_no_keychain_works() {
     opts.init = json!({"clientSecretStorage": true});
     opts.client_secrets = Some(secrets.clone());
     let s = Sidecar::start(opts.clone()).await;
+    let before = s
+        .request("sidekick/listProviders", json!({}))
+        .await
+        .unwrap();
+    assert_eq!(before["keyStore"], Value::Null, "nothing stored yet");
     s.connect_openai("gpt-4o-mini").await;
     let slot = format!("sidekick:openai@{}", fake.base_url());
     assert_eq!(
@@ -68,6 +73,10 @@ async fn client_secret_storage_takes_over_when_no_keychain_works() {
         .await
         .unwrap();
     assert_eq!(state["providers"][0]["keySource"], "client");
+    assert_eq!(
+        state["keyStore"], "client",
+        "a key prompt can say where the next key goes"
+    );
     s.shutdown().await;
 
     // A new server reads the key back from the client.

@@ -156,6 +156,9 @@ impl Connections {
             self.delete_key(&slot, previous.key_source).await.ok();
         }
         let mut inner = self.inner.lock().await;
+        if let Some(s @ (KeySource::Keychain | KeySource::Client)) = stored_source {
+            inner.key_store = Some(s);
+        }
         inner.keys.retain(|s, _| s.provider != spec.id);
         if let (Some(k), false) = (&req.key, stored_source == Some(KeySource::Env)) {
             inner.keys.insert(slot, k.clone());

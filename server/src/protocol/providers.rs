@@ -82,6 +82,10 @@ pub struct ProvidersState {
     /// In the order a picker shows them.
     pub providers: Vec<ProviderInfo>,
     pub active: Option<ActiveSelection>,
+    /// Where the last key stored went (`keychain`, or `client` when no keychain answered), so a
+    /// key prompt can say where a new key will be kept; null until a key was stored.
+    #[serde(default)]
+    pub key_store: Option<KeySource>,
 }
 
 /// A model a provider offers.
