@@ -6,6 +6,7 @@ import type { ChatPanel } from './chat/panel';
 import { selectionPrompt } from './chat/prompt';
 import type { SidekickClient } from './client';
 import * as flows from './flows';
+import { matchesWords } from './modelList';
 import type { ActionRunner, Severity } from './guidance';
 
 /** Every command id, exactly as contributed in package.json. */
@@ -18,11 +19,17 @@ export const CommandId = {
   stop: 'sidekick.stop',
   restartServer: 'sidekick.restartServer',
   showLogs: 'sidekick.showLogs',
+  focusChat: 'sidekick.focusChat',
+  openSettings: 'sidekick.openSettings',
 } as const;
+
+/** Set while some provider is connected: the chat title bar shows Disconnect only then. */
+export const CONNECTED_CONTEXT = 'sidekick.connected';
 
 /** `vscode.window` as the flows see it. */
 export const vscodeUi: flows.FlowUi = {
   async pick<T>(items: flows.PickItem<T>[], options: flows.PickOptions): Promise<T | undefined> {
+    if (options.matchWords) return pickByWords(items, options);
     const picked = await vscode.window.showQuickPick(
       items.map((item) => ({ label: item.label, description: item.description, detail: item.detail, picked: item.picked, item })),
       {
@@ -118,9 +125,58 @@ export const vscodeUi: flows.FlowUi = {
   },
 };
 
+/**
+ * A QuickPick filtered by `flows.matchesWords` (words in any order) instead of the editor's
+ * fuzzy match, which wants the typed characters in the label's order ("4o mini" would not find
+ * `gpt-4o-mini`). The items we keep are `alwaysShow`, so the editor does not filter them again;
+ * the list keeps its order (current or suggested model first).
+ */
+function pickByWords<T>(items: flows.PickItem<T>[], options: flows.PickOptions): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    type Item = vscode.QuickPickItem & { value: T };
+    const all: Item[] = items.map((i) => ({
+      label: i.label,
+      description: i.description,
+      detail: i.detail,
+      value: i.value,
+      alwaysShow: true,
+    }));
+    const qp = vscode.window.createQuickPick<Item>();
+    qp.title = options.title;
+    qp.placeholder = options.placeholder;
+    qp.matchOnDescription = options.matchOnDescription ?? false;
+    qp.matchOnDetail = options.matchOnDetail ?? false;
+    qp.ignoreFocusOut = true;
+    qp.items = all;
+    const picked = items.findIndex((i) => i.picked);
+    if (picked >= 0) qp.activeItems = [all[picked]!];
+    qp.onDidChangeValue((text) => {
+      const texts = (i: Item) => [
+        i.label,
+        options.matchOnDescription === false ? undefined : i.description,
+        options.matchOnDetail === false ? undefined : i.detail,
+      ];
+      qp.items = all.filter((i) => matchesWords(text, texts(i)));
+    });
+    let done = false;
+    qp.onDidAccept(() => {
+      const chosen = qp.selectedItems[0] ?? qp.activeItems[0];
+      if (!chosen) return;
+      done = true;
+      resolve(chosen.value);
+      qp.hide();
+    });
+    qp.onDidHide(() => {
+      if (!done) resolve(undefined);
+      qp.dispose();
+    });
+    qp.show();
+  });
+}
+
 export const vscodeRunner: ActionRunner = {
   openUrl: (url) => vscode.env.openExternal(vscode.Uri.parse(url, true)),
-  runCommand: (command) => vscode.commands.executeCommand(command),
+  runCommand: (command, ...args) => vscode.commands.executeCommand(command, ...args),
 };
 
 export interface CommandDeps {
@@ -133,14 +189,24 @@ export interface CommandDeps {
   restartServer(): Promise<void>;
 }
 
-function runFlow(name: string, log: vscode.LogOutputChannel, flow: () => Promise<flows.FlowOutcome>) {
-  return async () => {
+/**
+ * A command that runs a flow and returns its outcome, so a chat card's button ("Re-enter key",
+ * "Pick another model") knows whether the problem was fixed and can offer "Ask again".
+ */
+function runFlow<A extends unknown[]>(
+  name: string,
+  log: vscode.LogOutputChannel,
+  flow: (...args: A) => Promise<flows.FlowOutcome>,
+) {
+  return async (...args: A): Promise<flows.FlowOutcome> => {
     try {
-      const outcome = await flow();
+      const outcome = await flow(...args);
       log.debug(`${name}: ${outcome}`);
+      return outcome;
     } catch (err) {
       log.error(`${name} failed: ${String(err)}`);
       void vscode.window.showErrorMessage(`Sidekick: ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
+      return 'failed';
     }
   };
 }
@@ -151,7 +217,11 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   return [
     vscode.commands.registerCommand(
       CommandId.selectYourAI,
-      runFlow('Select Your AI', log, () => flows.selectYourAI(vscodeUi, api, vscodeRunner)),
+      // A provider id (from a guidance button) goes straight to that provider; anything else
+      // (the title bar passes nothing, a keybinding may pass an object) opens the list.
+      runFlow('Select Your AI', log, (provider?: unknown) =>
+        flows.selectYourAI(vscodeUi, api, vscodeRunner, typeof provider === 'string' ? provider : undefined),
+      ),
     ),
     vscode.commands.registerCommand(
       CommandId.selectModel,
@@ -164,6 +234,10 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     vscode.commands.registerCommand(CommandId.newChat, () => panel.newChat()),
     vscode.commands.registerCommand(CommandId.stop, () => panel.stop()),
     vscode.commands.registerCommand(CommandId.showLogs, () => log.show(true)),
+    vscode.commands.registerCommand(CommandId.focusChat, () => panel.focusPrompt()),
+    vscode.commands.registerCommand(CommandId.openSettings, () =>
+      vscode.commands.executeCommand('workbench.action.openSettings', '@ext:sidekick.sidekick'),
+    ),
     vscode.commands.registerCommand(CommandId.restartServer, async () => {
       try {
         await deps.restartServer();

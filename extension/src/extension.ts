@@ -1,10 +1,11 @@
 // Activation: wires the client, the chat view, the status bar and the commands. Nothing else.
 
 import * as vscode from 'vscode';
-import { insertionText } from './chat/prompt';
+import { insertionText, languageForFence } from './chat/prompt';
 import { ChatPanel } from './chat/panel';
 import { ProtocolMismatchError, ServerNotFoundError, SidekickClient } from './client';
-import { registerCommands } from './commands';
+import { CONNECTED_CONTEXT, registerCommands } from './commands';
+import type { ProvidersState } from './protocol';
 import { StatusItem } from './status';
 
 let client: SidekickClient | undefined;
@@ -13,20 +14,21 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const log = vscode.window.createOutputChannel('Sidekick', { log: true });
   const status = new StatusItem();
   let lastEditor = vscode.window.activeTextEditor;
+  const showState = (state: ProvidersState) => {
+    status.setState(state);
+    panel.setProviders(state);
+    // The title bar's Disconnect shows only while something is connected.
+    void vscode.commands.executeCommand('setContext', CONNECTED_CONTEXT, state.providers.some((p) => p.connected));
+  };
   const refresh = async () => {
     try {
-      const providers = await sidekick.listProviders();
-      status.setState(providers);
-      panel.setProviders(providers);
+      showState(await sidekick.listProviders());
     } catch (err) {
       log.warn(`listProviders failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   };
   const sidekick = new SidekickClient(context, log, {
-    onStateChanged: (state) => {
-      status.setState(state);
-      panel.setProviders(state);
-    },
+    onStateChanged: showState,
     onChatDelta: (delta) => panel.onDelta(delta),
     onChatStatus: (s) => panel.onStatus(s),
     onRunning: () => void refresh(),
@@ -37,11 +39,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     client: sidekick,
     log,
     onStreaming: (streaming) => status.setStreaming(streaming),
-    insertAtCursor: async (text) => {
-      const editor = vscode.window.activeTextEditor ?? lastEditor;
+    insertAtCursor: async (text, fence) => {
+      const open = (e: vscode.TextEditor | undefined) =>
+        e && !e.document.isClosed && vscode.window.visibleTextEditors.includes(e) ? e : undefined;
+      const editor = open(vscode.window.activeTextEditor) ?? open(lastEditor);
+      const language = languageForFence(fence, await vscode.languages.getLanguages());
       if (!editor) {
-        void vscode.window.showInformationMessage('Sidekick: open a file to insert the code into.');
+        // No editor to insert into: the code gets a new document of its own, in its language.
+        const doc = await vscode.workspace.openTextDocument({ language, content: insertionText(text, '') });
+        await vscode.window.showTextDocument(doc);
         return;
+      }
+      if (editor.document.isUntitled && editor.document.languageId === 'plaintext' && language !== 'plaintext') {
+        // A scratch document takes the language of the first code put into it.
+        await vscode.languages.setTextDocumentLanguage(editor.document, language);
       }
       await editor.edit((edit) => {
         for (const selection of editor.selections) {

@@ -12,8 +12,10 @@ import {
   type ActionRunner,
   type NotifyUi,
 } from './guidance';
+import { hiddenModels, modelItems } from './modelList';
 import type {
   ActiveSelection,
+  KeySource,
   ConnectParams,
   ConnectResult,
   DisconnectParams,
@@ -43,6 +45,11 @@ export interface PickOptions {
   matchOnDescription?: boolean;
   /** Search the detail line too. */
   matchOnDetail?: boolean;
+  /**
+   * Match typed words in any order, each anywhere in the label, description or detail
+   * ("4o mini" finds `gpt-4o-mini`), instead of the editor's own fuzzy match.
+   */
+  matchWords?: boolean;
 }
 
 /** A pick whose answer may also be typed: `typed(text)` is the label of the typed choice. */
@@ -85,6 +92,7 @@ export type FlowOutcome = 'selected' | 'connected' | 'cancelled' | 'failed' | 'd
 
 export const TRY_AGAIN = 'Try Again';
 const NEW_KEY = Symbol('new key');
+const SHOW_ALL = Symbol('show all models');
 
 const SOURCE_LABEL: Record<string, string> = {
   keychain: 'keychain',
@@ -109,39 +117,6 @@ export function providerItems(state: ProvidersState): PickItem<ProviderInfo>[] {
     detail: p.baseUrl,
     value: p,
   }));
-}
-
-/** "128k context", "1M context". */
-export function contextLabel(tokens: number | null): string {
-  if (tokens === null || tokens <= 0) return '';
-  if (tokens >= 1_000_000) return `${+(tokens / 1_000_000).toFixed(1)}M context`;
-  return `${Math.round(tokens / 1000)}k context`;
-}
-
-/**
- * The model list with the current model marked and first. One pass, no sorting beyond that:
- * OpenRouter sends 300+ models and the picker must open at once. The display name and the
- * context window are the description, searched with the id.
- */
-export function modelItems(
-  provider: ProviderInfo,
-  models: ModelInfo[],
-  active: ActiveSelection | null,
-): PickItem<string>[] {
-  const current = active?.provider === provider.id ? active.model : undefined;
-  const first: PickItem<string>[] = [];
-  const rest: PickItem<string>[] = [];
-  for (const m of models) {
-    const isCurrent = m.id === current;
-    const parts = [isCurrent ? 'current' : '', m.name && m.name !== m.id ? m.name : '', contextLabel(m.contextWindow)];
-    (isCurrent ? first : rest).push({
-      label: isCurrent ? `$(check) ${m.id}` : m.id,
-      description: parts.filter(Boolean).join(' · ') || undefined,
-      value: m.id,
-      picked: isCurrent,
-    });
-  }
-  return [...first, ...rest];
 }
 
 /** Refuses an unusable key in place (the server refuses the same, but later). */
@@ -174,10 +149,21 @@ async function loadProviders(ui: FlowUi, api: FlowApi, runner: ActionRunner): Pr
   }
 }
 
-/** Select Your AI: provider → (key → organization → base URL → connect) → model. */
-export async function selectYourAI(ui: FlowUi, api: FlowApi, runner: ActionRunner): Promise<FlowOutcome> {
+/**
+ * Select Your AI: provider → (key → organization → base URL → connect) → model. With a
+ * provider id (a guidance button's argument: "Re-enter key", "Connect OpenAI") it goes straight
+ * to that provider's prompts.
+ */
+export async function selectYourAI(
+  ui: FlowUi,
+  api: FlowApi,
+  runner: ActionRunner,
+  providerId?: string,
+): Promise<FlowOutcome> {
   const state = await loadProviders(ui, api, runner);
   if (!state) return 'failed';
+  const named = providerId === undefined ? undefined : state.providers.find((p) => p.id === providerId);
+  if (named) return connectProvider(ui, api, runner, named, state.active, state.keyStore ?? null);
   const provider = await ui.pick(providerItems(state), {
     title: 'Sidekick: Select Your AI',
     placeholder: 'Pick a provider',
@@ -191,28 +177,38 @@ export async function selectYourAI(ui: FlowUi, api: FlowApi, runner: ActionRunne
         await ui.progress(`Loading ${provider.name} models…`, () => api.listModels({ provider: provider.id }))
       ).models;
     } catch (err) {
-      if (guidanceOf(err)?.kind === 'not_connected') return connectProvider(ui, api, runner, provider, state.active);
+      if (guidanceOf(err)?.kind === 'not_connected') {
+        return connectProvider(ui, api, runner, provider, state.active, state.keyStore ?? null);
+      }
       await reportFailure(ui, runner, err, `could not list ${provider.name} models`);
       return 'failed';
     }
     const picked = await pickModel(ui, api, runner, provider, models, state.active, true);
-    if (picked === NEW_KEY) return connectProvider(ui, api, runner, provider, state.active);
+    if (picked === NEW_KEY) return connectProvider(ui, api, runner, provider, state.active, state.keyStore ?? null);
     return picked;
   }
-  return connectProvider(ui, api, runner, provider, state.active);
+  return connectProvider(ui, api, runner, provider, state.active, state.keyStore ?? null);
 }
 
-type Step = 'endpoint' | 'key' | 'organization' | 'baseUrl' | 'connect';
+type Step = 'endpoint' | 'key' | 'keyChoice' | 'organization' | 'baseUrl' | 'connect';
 
 /**
  * What to ask for, in order, from the provider's flags: Azure (its own endpoint, deployments)
- * the endpoint first; a provider whose key comes from the environment no key at all.
+ * the endpoint first; a provider whose key comes from the environment no key at all; a
+ * provider that needs no key (the demo, a local server) its server first, then whether the
+ * user has a key at all ("I have a key" leads to the key prompt).
  */
 export function connectSteps(provider: ProviderInfo): Step[] {
   const deployments = provider.modelKind === 'deployment';
   const keyFromEnv = provider.connected && provider.keySource === 'env';
   const steps: Step[] = [];
   if (provider.baseUrlEditable && deployments) steps.push('endpoint');
+  if (!provider.requiresKey) {
+    if (provider.baseUrlEditable && !deployments) steps.push('baseUrl');
+    if (!keyFromEnv) steps.push('keyChoice');
+    steps.push('connect');
+    return steps;
+  }
   if (!keyFromEnv) steps.push('key');
   if (provider.supportsOrganization) steps.push('organization');
   if (provider.baseUrlEditable && !deployments) steps.push('baseUrl');
@@ -220,26 +216,46 @@ export function connectSteps(provider: ProviderInfo): Step[] {
   return steps;
 }
 
-/** The key prompt: what a key looks like, where it is made, the variable that would supply it. */
-export function keyPrompt(provider: ProviderInfo): InputOptions {
+/** Where a new key is kept, as the prompt says it. */
+export function keyDestination(keyStore: KeySource | null): string {
+  switch (keyStore) {
+    case 'keychain':
+      return 'It is kept in your OS keychain, never in settings.';
+    case 'client':
+      return 'It is kept in VS Code’s secret storage (no OS keychain answered), never in settings.';
+    default:
+      return 'It is kept in your OS keychain (or, where none answers, VS Code’s secret storage), never in settings.';
+  }
+}
+
+/** The key prompt: what a key looks like, where it is made and kept, the variable that would supply it. */
+export function keyPrompt(provider: ProviderInfo, keyStore: KeySource | null = null): InputOptions {
   const env = provider.envKeyVar ? ` Or set ${provider.envKeyVar} before starting VS Code.` : '';
   return {
     title: `Sidekick: ${provider.name} API key`,
     prompt: provider.requiresKey
-      ? `Paste your ${provider.name} API key. It is stored in your OS keychain, never in settings.${env}`
-      : `API key for ${provider.name} (optional: leave empty if the server needs none).`,
+      ? `Paste your ${provider.name} API key. ${keyDestination(keyStore)}${env}`
+      : `The key ${provider.name} expects. ${keyDestination(keyStore)}`,
     password: true,
-    placeholder: provider.keyPlaceholder ?? (provider.requiresKey ? 'sk-…' : 'optional'),
-    validate: (v) => validateKey(v, provider.requiresKey),
+    placeholder: provider.keyPlaceholder ?? (provider.requiresKey ? 'sk-…' : 'the server’s key'),
+    validate: (v) => validateKey(v, true),
     link: provider.apiKeysUrl ? { title: `Get a ${provider.name} key`, url: provider.apiKeysUrl } : undefined,
   };
 }
+
+export const WITHOUT_KEY = 'Connect without a key';
+export const HAVE_KEY = 'I have a key…';
 
 const HTTP_URL = /^https?:\/\/\S+$/;
 
 /** Where a failed connect goes back to: the step the user can fix, or the same request again. */
 function retryStep(kind: string | undefined, steps: Step[]): Step {
-  if (kind === 'invalid_key') return steps[0] === 'endpoint' || !steps.includes('key') ? steps[0]! : 'key';
+  if (kind === 'invalid_key') {
+    if (steps[0] === 'endpoint') return 'endpoint';
+    if (steps.includes('key')) return 'key';
+    if (steps.includes('keyChoice')) return 'keyChoice';
+    return steps[0]!;
+  }
   if (kind === 'organization_mismatch' && steps.includes('organization')) return 'organization';
   return 'connect';
 }
@@ -251,6 +267,7 @@ export async function connectProvider(
   runner: ActionRunner,
   provider: ProviderInfo,
   active: ActiveSelection | null,
+  keyStore: KeySource | null = null,
 ): Promise<FlowOutcome> {
   const steps = connectSteps(provider);
   // The key lives only in this variable, until the flow ends.
@@ -260,8 +277,27 @@ export async function connectProvider(
   let at = 0;
   while (at < steps.length) {
     const step = steps[at]!;
+    if (step === 'keyChoice') {
+      const choice = await ui.pick(
+        [
+          { label: WITHOUT_KEY, description: `${provider.name} works without one`, value: 'none' as const },
+          { label: HAVE_KEY, description: 'if your server asks for one', value: 'key' as const },
+        ],
+        { title: `Sidekick: ${provider.name}`, placeholder: 'Does this server need an API key?' },
+      );
+      if (choice === undefined) return 'cancelled';
+      if (choice === 'key') {
+        const key = await ui.input(keyPrompt(provider, keyStore));
+        if (key === undefined) return 'cancelled';
+        apiKey = key.trim() || undefined;
+      } else {
+        apiKey = undefined;
+      }
+      at += 1;
+      continue;
+    }
     if (step !== 'connect') {
-      const value = await ask(ui, provider, step, { organization, baseUrl });
+      const value = await ask(ui, provider, step, { organization, baseUrl }, keyStore);
       if (value === undefined) return 'cancelled';
       if (step === 'key') apiKey = value.trim() || undefined;
       if (step === 'organization') organization = value.trim();
@@ -296,12 +332,13 @@ export async function connectProvider(
 function ask(
   ui: FlowUi,
   provider: ProviderInfo,
-  step: Exclude<Step, 'connect'>,
+  step: Exclude<Step, 'connect' | 'keyChoice'>,
   now: { organization: string; baseUrl: string },
+  keyStore: KeySource | null,
 ): PromiseLike<string | undefined> {
   switch (step) {
     case 'key':
-      return ui.input(keyPrompt(provider));
+      return ui.input(keyPrompt(provider, keyStore));
     case 'organization':
       return ui.input({
         title: `Sidekick: ${provider.name} Organization ID (optional)`,
@@ -378,27 +415,43 @@ async function pickModel(
   if (provider.modelKind === 'deployment') {
     return pickDeployment(ui, api, runner, provider, models, active);
   }
-  const items: PickItem<string | typeof NEW_KEY>[] = modelItems(provider, models, active);
-  if (offerNewKey && (provider.requiresKey || provider.baseUrlEditable)) {
-    items.push({
-      label: provider.requiresKey ? '$(key) Enter a different API key…' : '$(gear) Change the server or key…',
-      description: providerDescription(provider, active),
-      value: NEW_KEY,
-    });
-  }
   if (models.length === 0 && !offerNewKey) {
     await ui.show('warning', `Sidekick: ${provider.name} lists no models.`, []);
     return 'connected';
   }
-  const model = await ui.pick(items, {
-    title: `Sidekick: ${provider.name} model`,
-    placeholder: 'Type to search the models',
-    matchOnDescription: true,
-    matchOnDetail: true,
-  });
-  if (model === undefined) return 'cancelled';
-  if (model === NEW_KEY) return NEW_KEY;
-  return select(ui, api, runner, provider, model);
+  let showAll = false;
+  for (;;) {
+    const items: PickItem<string | typeof NEW_KEY | typeof SHOW_ALL>[] = modelItems(provider, models, active, showAll);
+    const hidden = showAll ? 0 : hiddenModels(models, active, provider);
+    if (hidden > 0) {
+      items.push({
+        label: '$(list-unordered) Show all models…',
+        description: `${hidden} more: embedding, image, audio and other models a chat cannot use`,
+        value: SHOW_ALL,
+      });
+    }
+    if (offerNewKey && (provider.requiresKey || provider.baseUrlEditable)) {
+      items.push({
+        label: provider.requiresKey ? '$(key) Enter a different API key…' : '$(gear) Change the server or key…',
+        description: providerDescription(provider, active),
+        value: NEW_KEY,
+      });
+    }
+    const model = await ui.pick(items, {
+      title: showAll ? `Sidekick: all ${provider.name} models` : `Sidekick: ${provider.name} model`,
+      placeholder: 'Type to search: words in any order, e.g. “4o mini”',
+      matchOnDescription: true,
+      matchOnDetail: true,
+      matchWords: true,
+    });
+    if (model === undefined) return 'cancelled';
+    if (model === NEW_KEY) return NEW_KEY;
+    if (model === SHOW_ALL) {
+      showAll = true;
+      continue;
+    }
+    return select(ui, api, runner, provider, model);
+  }
 }
 
 async function select(
@@ -433,6 +486,7 @@ async function pickDeployment(
     title: `Sidekick: ${provider.name} deployment`,
     placeholder: 'Type the name of your deployment (the models below are suggestions)',
     matchOnDescription: true,
+    matchWords: true,
     typed: (text) => `Use deployment “${text}”`,
   });
   if (name === undefined || name.trim() === '') return 'cancelled';
@@ -471,6 +525,21 @@ export async function selectModel(
   return picked === NEW_KEY ? 'cancelled' : picked;
 }
 
+/** The Disconnect confirmation: what really goes, from where the key is (or that there is none). */
+export function disconnectQuestion(provider: ProviderInfo): string {
+  const name = provider.name;
+  switch (provider.keySource) {
+    case 'env':
+      return `Disconnect ${name}? Its key comes from ${provider.envKeyVar ?? 'an environment variable'}, which Sidekick cannot remove.`;
+    case 'keychain':
+      return `Disconnect ${name}? Its key is deleted from your OS keychain and running answers stop.`;
+    case 'client':
+      return `Disconnect ${name}? Its key is deleted from VS Code’s secret storage and running answers stop.`;
+    default:
+      return `Disconnect ${name}? Sidekick stops using it and running answers stop. It has no stored key; connect again any time.`;
+  }
+}
+
 /** Disconnect: the connected provider (asked when several), after a confirmation. */
 export async function disconnect(ui: FlowUi, api: FlowApi, runner: ActionRunner): Promise<FlowOutcome> {
   const state = await loadProviders(ui, api, runner);
@@ -489,10 +558,7 @@ export async function disconnect(ui: FlowUi, api: FlowApi, runner: ActionRunner)
     if (!provider) return 'cancelled';
   }
   const variable = provider.envKeyVar ?? 'an environment variable';
-  const what =
-    provider.keySource === 'env'
-      ? `Disconnect ${provider.name}? Its key comes from ${variable}, which Sidekick cannot remove.`
-      : `Disconnect ${provider.name}? Its stored key is deleted and running answers stop.`;
+  const what = disconnectQuestion(provider);
   if (!(await ui.confirm(what, 'Disconnect'))) return 'cancelled';
   try {
     const result = await ui.progress(`Disconnecting ${provider.name}…`, () =>

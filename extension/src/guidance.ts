@@ -38,7 +38,7 @@ export const KIND_STYLE: Record<GuidanceKind, { severity: Severity; icon: string
 /** What a guidance button does, after validation. */
 export type ActionTarget =
   | { type: 'url'; title: string; url: string }
-  | { type: 'command'; title: string; command: string };
+  | { type: 'command'; title: string; command: string; args?: string[] };
 
 /** Card shown in the conversation (also sent to the webview, so plain JSON). */
 export interface GuidanceCard {
@@ -115,9 +115,19 @@ export function actionTarget(action: GuidanceAction | unknown): ActionTarget | u
     return isSafeUrl(action.url) ? { type: 'url', title: action.title, url: action.url } : undefined;
   }
   if (typeof action.command === 'string' && ALLOWED_COMMANDS.has(action.command)) {
-    return { type: 'command', title: action.title, command: action.command };
+    const args = commandArguments(action.arguments);
+    return args
+      ? { type: 'command', title: action.title, command: action.command, args }
+      : { type: 'command', title: action.title, command: action.command };
   }
   return undefined;
+}
+
+/** Provider ids only: a few short plain identifiers, or nothing (the button still works). */
+function commandArguments(value: unknown): string[] | undefined {
+  if (!Array.isArray(value) || value.length === 0 || value.length > 4) return undefined;
+  const ok = value.every((v) => typeof v === 'string' && /^[a-z0-9][a-z0-9._-]{0,63}$/i.test(v));
+  return ok ? (value as string[]) : undefined;
 }
 
 /** https anywhere, http only to loopback hosts. */
@@ -186,7 +196,7 @@ export interface NotifyUi {
 /** What `runAction` needs to act on a chosen button. */
 export interface ActionRunner {
   openUrl(url: string): PromiseLike<unknown>;
-  runCommand(command: string): PromiseLike<unknown>;
+  runCommand(command: string, ...args: string[]): PromiseLike<unknown>;
 }
 
 /** Shows the notification and returns the action the user chose (not yet run). */
@@ -207,6 +217,6 @@ export async function runAction(target: ActionTarget, runner: ActionRunner): Pro
   if (target.type === 'url') {
     if (isSafeUrl(target.url)) await runner.openUrl(target.url);
   } else if (ALLOWED_COMMANDS.has(target.command)) {
-    await runner.runCommand(target.command);
+    await runner.runCommand(target.command, ...(target.args ?? []));
   }
 }

@@ -107,6 +107,8 @@ export interface ActiveSelection {
 export interface ProvidersState {
   providers: ProviderInfo[];
   active: ActiveSelection | null;
+  /** Where the last stored key went (`client`: no keychain answered); null until one was. */
+  keyStore?: KeySource | null;
 }
 
 export interface ModelInfo {
@@ -120,6 +122,17 @@ export interface ModelInfo {
   created: number | null;
   /** The context window in tokens, when the provider says. */
   contextWindow: number | null;
+  /** False for a well-known non-chat model (embeddings, images, audio…): behind "Show all". */
+  chat?: boolean;
+  /** The provider's suggestion for a newcomer; at most one, listed first. */
+  recommended?: boolean;
+  /** USD per million tokens, when the provider's list says. */
+  price?: ModelPrice | null;
+}
+
+export interface ModelPrice {
+  inputPerMtok: number;
+  outputPerMtok: number;
 }
 
 export interface ConnectParams {
@@ -264,8 +277,13 @@ export const GUIDANCE_KINDS = [
 
 export type GuidanceKind = (typeof GUIDANCE_KINDS)[number];
 
-/** A button under a guidance: open a URL, or run one of the client's commands. */
-export type GuidanceAction = { title: string; url: string } | { title: string; command: string };
+/**
+ * A button under a guidance: open a URL, or run one of the client's commands; `arguments`
+ * names what it acts on (`["anthropic"]`: Select Your AI goes straight to Anthropic).
+ */
+export type GuidanceAction =
+  | { title: string; url: string }
+  | { title: string; command: string; arguments?: string[] };
 
 /** `data` of every `-32001` error: what happened and what to do, written for a person. */
 export interface Guidance {

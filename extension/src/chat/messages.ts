@@ -4,7 +4,7 @@
 import type { ActiveSelection } from '../protocol';
 import type { MessageView } from './state';
 
-/** What the header shows. */
+/** What the header shows: the model first (a click switches it), then the provider. */
 export interface HeaderView {
   connected: boolean;
   providerName: string | null;
@@ -30,11 +30,18 @@ export type FromWebview =
   | { type: 'stop' }
   | { type: 'newChat' }
   | { type: 'copy'; text: string }
-  | { type: 'insert'; text: string }
+  /** A code block's Insert; `language` is its fence's (a new document takes it). */
+  | { type: 'insert'; text: string; language?: string }
   | { type: 'openUrl'; url: string }
-  | { type: 'runCommand'; command: string };
+  /** A button: `args` from a guidance action; `id` the message whose card it is on. */
+  | { type: 'runCommand'; command: string; args?: string[]; id?: string }
+  /** Retry (or Ask again) the last answer, by its message id. */
+  | { type: 'retry'; id: string };
 
-const FROM_TYPES = new Set(['ready', 'send', 'stop', 'newChat', 'copy', 'insert', 'openUrl', 'runCommand']);
+const FROM_TYPES = new Set(['ready', 'send', 'stop', 'newChat', 'copy', 'insert', 'openUrl', 'runCommand', 'retry']);
+
+const isStringList = (v: unknown): v is string[] =>
+  Array.isArray(v) && v.length <= 4 && v.every((x) => typeof x === 'string' && x.length <= 64);
 
 /** Validates a message from the webview: the webview renders model output, so trust nothing. */
 export function parseFromWebview(value: unknown): FromWebview | undefined {
@@ -44,12 +51,23 @@ export function parseFromWebview(value: unknown): FromWebview | undefined {
   switch (m.type) {
     case 'send':
     case 'copy':
-    case 'insert':
       return typeof m.text === 'string' ? ({ type: m.type, text: m.text } as FromWebview) : undefined;
+    case 'insert': {
+      if (typeof m.text !== 'string') return undefined;
+      const language = typeof m.language === 'string' && /^[\w+#.-]{1,40}$/.test(m.language) ? m.language : undefined;
+      return language ? { type: 'insert', text: m.text, language } : { type: 'insert', text: m.text };
+    }
     case 'openUrl':
       return typeof m.url === 'string' ? { type: 'openUrl', url: m.url } : undefined;
-    case 'runCommand':
-      return typeof m.command === 'string' ? { type: 'runCommand', command: m.command } : undefined;
+    case 'runCommand': {
+      if (typeof m.command !== 'string') return undefined;
+      const out: FromWebview = { type: 'runCommand', command: m.command };
+      if (isStringList(m.args) && m.args.length > 0) out.args = m.args;
+      if (typeof m.id === 'string') out.id = m.id;
+      return out;
+    }
+    case 'retry':
+      return typeof m.id === 'string' ? { type: 'retry', id: m.id } : undefined;
     default:
       return { type: m.type } as FromWebview;
   }

@@ -19,6 +19,7 @@ import {
   parsePersisted,
   persistable,
   reduce,
+  retryable,
   streamingChatId,
   type ChatAction,
   type ChatViewState,
@@ -44,8 +45,11 @@ export interface PanelHost {
   log: vscode.LogOutputChannel;
   /** Streaming started or stopped (status bar spinner). */
   onStreaming(streaming: boolean): void;
-  /** Inserts text at the cursor of the last active text editor. */
-  insertAtCursor(text: string): Promise<void>;
+  /**
+   * Inserts text at the cursor of the last active text editor, or into a new untitled document
+   * in the fence's `language` when no editor is open.
+   */
+  insertAtCursor(text: string, language?: string): Promise<void>;
 }
 
 export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable {
@@ -57,6 +61,7 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
   private header: HeaderView = headerFor(undefined);
   private readonly running = new Map<string, vscode.CancellationTokenSource>();
   private pendingPrefill: string | undefined;
+  private pendingFocus = false;
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -142,7 +147,10 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
         if (this.pendingPrefill !== undefined) {
           this.post({ type: 'prefill', text: this.pendingPrefill });
           this.pendingPrefill = undefined;
+        } else if (this.pendingFocus) {
+          this.post({ type: 'focus' });
         }
+        this.pendingFocus = false;
         return;
       case 'send':
         return this.send(message.text);
@@ -155,14 +163,23 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
         vscode.window.setStatusBarMessage('$(check) Sidekick: code copied', 2000);
         return;
       case 'insert':
-        return this.host.insertAtCursor(message.text);
+        return this.host.insertAtCursor(message.text, message.language);
+      case 'retry':
+        return this.retry(message.id);
       case 'openUrl':
         if (isSafeUrl(message.url)) await vscode.env.openExternal(vscode.Uri.parse(message.url, true));
         else this.host.log.warn('Refused to open a link that is not https');
         return;
-      case 'runCommand':
-        if (WEBVIEW_COMMANDS.has(message.command)) await vscode.commands.executeCommand(message.command);
+      case 'runCommand': {
+        if (!WEBVIEW_COMMANDS.has(message.command)) return;
+        const outcome = await vscode.commands.executeCommand(message.command, ...(message.args ?? []));
+        // The card's problem is fixed once its button connected a provider or picked a model:
+        // the question it failed is offered again.
+        if (message.id && (outcome === 'selected' || outcome === 'connected')) {
+          this.dispatch({ type: 'fixed', id: message.id });
+        }
         return;
+      }
     }
   }
 
@@ -227,8 +244,24 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
     }
   }
 
+  /** Retry / Ask again: the last answer and its question go, and the question is asked anew. */
+  async retry(id: string): Promise<void> {
+    if (streamingChatId(this.state) !== undefined) return;
+    const question = retryable(this.state, id);
+    if (question === undefined) return;
+    this.dispatch({ type: 'retracted', id });
+    await this.send(question);
+  }
+
   stop(): void {
     for (const cts of this.running.values()) cts.cancel();
+  }
+
+  /** Sidekick: Focus Chat — reveal the view and put the cursor in the prompt box. */
+  async focusPrompt(): Promise<void> {
+    await vscode.commands.executeCommand(`${ChatPanel.viewId}.focus`);
+    if (this.view && this.ready) this.post({ type: 'focus' });
+    else this.pendingFocus = true;
   }
 
   newChat(): void {

@@ -32,6 +32,8 @@ export interface MessageView {
   /** The model that answered, as the provider named it. */
   model?: string;
   finishReason?: FinishReason;
+  /** A card's button fixed the problem (a model picked, a key entered): offer "Ask again". */
+  fixed?: boolean;
 }
 
 export interface ChatViewState {
@@ -45,6 +47,9 @@ export type ChatAction =
   | { type: 'finished'; chatId: string; result: ChatResult }
   | { type: 'stopped'; chatId: string }
   | { type: 'failed'; chatId: string; card: GuidanceCard; partialText: string | null }
+  | { type: 'fixed'; id: string }
+  /** Retry: the last answer (failed, stopped or cut off) and its question leave, to be asked again. */
+  | { type: 'retracted'; id: string }
   | { type: 'cleared' }
   | { type: 'restored'; messages: MessageView[] };
 
@@ -143,6 +148,16 @@ export function reduce(state: ChatViewState, action: ChatAction): ChatViewState 
         const text = action.partialText ?? m.text;
         return settle(m, { text, status: text ? 'interrupted' : 'failed', card: action.card });
       });
+    case 'fixed': {
+      const index = state.messages.findIndex((m) => m.id === action.id);
+      const m = state.messages[index];
+      if (!m || !m.card || m.fixed) return state;
+      const messages = state.messages.slice();
+      messages[index] = { ...m, fixed: true };
+      return { messages };
+    }
+    case 'retracted':
+      return retryable(state, action.id) ? { messages: state.messages.slice(0, -2) } : state;
     case 'cleared':
       return emptyState;
     case 'restored':
@@ -154,6 +169,21 @@ export function reduce(state: ChatViewState, action: ChatAction): ChatViewState 
 function restoreMessage(m: MessageView): MessageView {
   if (m.status !== 'streaming') return settle(m, {});
   return settle(m, { status: m.text ? 'interrupted' : 'failed' });
+}
+
+const RETRYABLE: ReadonlySet<MessageStatus> = new Set(['failed', 'interrupted', 'stopped']);
+
+/**
+ * The question a Retry of answer `id` asks again: only the last answer, when it failed, was
+ * stopped or was cut off, and nothing is streaming. Undefined otherwise.
+ */
+export function retryable(state: ChatViewState, id: string): string | undefined {
+  const n = state.messages.length;
+  const answer = state.messages[n - 1];
+  const question = state.messages[n - 2];
+  if (!answer || !question || answer.id !== id || answer.role !== 'assistant') return undefined;
+  if (!RETRYABLE.has(answer.status) || question.role !== 'user') return undefined;
+  return question.text;
 }
 
 /** The chat that is streaming, if any (the panel runs one at a time). */

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as flows from '../../src/flows';
-import type { ConnectParams, ProvidersState } from '../../src/protocol';
+import * as modelList from '../../src/modelList';
+import type { ConnectParams, ListModelsResult, ProvidersState } from '../../src/protocol';
 import { anthropicProvider, azureProvider, guidance, provider, providersState, rpcError } from './fixtures';
 
 type Step =
@@ -74,7 +75,7 @@ class FakeApi implements flows.FlowApi {
       ],
     };
   }
-  async listModels(params: { provider: string }) {
+  async listModels(params: { provider: string }): Promise<ListModelsResult> {
     return {
       provider: params.provider,
       models: [
@@ -121,17 +122,60 @@ describe('Select Your AI', () => {
     assert.ok(ui.log.includes('progress Connecting to OpenAI…'));
   });
 
-  it('asks for the base URL of a compatible server, and lets the key be empty', async () => {
+  it('a server that needs no key: its address first, then no key unless "I have a key"', async () => {
+    let choices: string[] = [];
     const ui = new FakeUi([
       pickLabel('compatible'),
-      { input: (o) => (assert.equal(o.validate?.(''), undefined), '') },
       { input: (o) => (assert.equal(o.value, 'http://localhost:11434/v1'), 'http://127.0.0.1:1234/v1') },
+      { pick: (labels) => ((choices = labels), flows.WITHOUT_KEY) },
       pickLabel('gpt-5'),
     ]);
     const api = new FakeApi();
     assert.equal(await flows.selectYourAI(ui, api, runner()), 'selected');
     ui.done();
+    assert.deepEqual(choices, [flows.WITHOUT_KEY, flows.HAVE_KEY], 'no key prompt unless asked for');
     assert.deepEqual(api.connects, [{ provider: 'compatible', baseUrl: 'http://127.0.0.1:1234/v1' }]);
+  });
+
+  it('"I have a key" leads to a key prompt that refuses an empty key', async () => {
+    let prompt: flows.InputOptions | undefined;
+    const ui = new FakeUi([
+      pickLabel('compatible'),
+      { input: () => 'http://127.0.0.1:1234/v1' },
+      pickLabel(flows.HAVE_KEY),
+      { input: (o) => ((prompt = o), ' local-secret ') },
+      pickLabel('gpt-5'),
+    ]);
+    const api = new FakeApi();
+    assert.equal(await flows.selectYourAI(ui, api, runner()), 'selected');
+    ui.done();
+    assert.match(prompt?.validate?.('  ') ?? '', /cannot be empty/, 'a key was promised: empty is refused');
+    assert.deepEqual(api.connects, [{ provider: 'compatible', apiKey: 'local-secret', baseUrl: 'http://127.0.0.1:1234/v1' }]);
+  });
+
+  it('a provider named by a guidance button goes straight to its key prompt', async () => {
+    const state = providersState({ providers: [provider(), anthropicProvider({ connected: true, keySource: 'keychain' })] });
+    const ui = new FakeUi([
+      { input: (o) => (assert.match(o.title, /Anthropic API key/), 'sk-ant-new') },
+      pickLabel('gpt-5'),
+    ]);
+    const api = new FakeApi(state);
+    assert.equal(await flows.selectYourAI(ui, api, runner(), 'anthropic'), 'selected');
+    ui.done();
+    assert.ok(!ui.log.some((l) => l.startsWith('pick Sidekick: Select Your AI')), 'no provider list');
+    assert.deepEqual(api.connects.map((c) => [c.provider, c.apiKey]), [['anthropic', 'sk-ant-new']]);
+    // An id the server does not know falls back to the list.
+    const list = new FakeUi([{ pick: () => undefined }]);
+    assert.equal(await flows.selectYourAI(list, new FakeApi(state), runner(), 'nope'), 'cancelled');
+    assert.deepEqual(list.log, ['pick Sidekick: Select Your AI']);
+  });
+
+  it('the key prompt says where the key will really be kept', () => {
+    assert.match(flows.keyPrompt(provider(), 'keychain').prompt, /kept in your OS keychain, never in settings/);
+    const client = flows.keyPrompt(provider(), 'client').prompt;
+    assert.match(client, /VS Code’s secret storage \(no OS keychain answered\)/);
+    assert.doesNotMatch(client, /kept in your OS keychain/);
+    assert.match(flows.keyPrompt(provider(), null).prompt, /OS keychain \(or, where none answers, VS Code’s secret storage\)/);
   });
 
   it('after a refused key shows the guidance and asks for the key again, same provider', async () => {
@@ -313,7 +357,99 @@ describe('Select Model', () => {
   });
 });
 
+describe('the model list', () => {
+  const m = (id: string, extra: Partial<import('../../src/protocol').ModelInfo> = {}) => ({
+    id,
+    name: null,
+    ownedBy: 'system',
+    created: null,
+    contextWindow: null,
+    ...extra,
+  });
+  const models = [
+    m('gpt-4o-mini', { recommended: true, contextWindow: 128_000 }),
+    m('gpt-5'),
+    m('gpt-4o'),
+    m('babbage-002', { chat: false }),
+    m('text-embedding-3-small', { chat: false }),
+  ];
+
+  it('hides non-chat models behind one choice, the suggested model first, no owners', () => {
+    const items = modelList.modelItems(provider(), models, null);
+    assert.deepEqual(items.map((i) => i.value), ['gpt-4o-mini', 'gpt-5', 'gpt-4o']);
+    assert.equal(items[0]!.label, '$(star-full) gpt-4o-mini');
+    assert.equal(items[0]!.description, 'suggested · 128k context');
+    assert.equal(items[0]!.picked, true, 'Enter picks the suggestion, not babbage-002');
+    assert.ok(items.every((i) => !/system/.test(i.description ?? '')), 'the owner describes nothing');
+    assert.equal(modelList.hiddenModels(models, null, provider()), 2);
+    assert.equal(modelList.modelItems(provider(), models, null, true).length, 5);
+  });
+
+  it('the current model comes first even when it is not a chat model', () => {
+    const items = modelList.modelItems(provider(), models, { provider: 'openai', model: 'babbage-002' });
+    assert.equal(items[0]!.label, '$(check) babbage-002');
+    assert.ok(!items.some((i) => i.label.includes('star')), 'no suggestion beside a current model');
+    assert.equal(modelList.hiddenModels(models, { provider: 'openai', model: 'babbage-002' }, provider()), 1);
+  });
+
+  it('prices per million tokens', () => {
+    assert.equal(modelList.priceLabel({ inputPerMtok: 2.5, outputPerMtok: 10 }), '$2.50 / $10 per M tokens');
+    assert.equal(modelList.priceLabel({ inputPerMtok: 0.15, outputPerMtok: 0.6 }), '$0.15 / $0.60 per M tokens');
+    assert.equal(modelList.priceLabel({ inputPerMtok: 0, outputPerMtok: 0 }), 'free');
+    assert.equal(modelList.priceLabel({ inputPerMtok: 0.0075, outputPerMtok: 15.25 }), '$0.0075 / $15.3 per M tokens');
+    assert.equal(modelList.priceLabel(null), '');
+  });
+
+  it('"Show all models" opens the whole list, and a non-chat model can then be chosen', async () => {
+    const state = providersState();
+    state.providers[0] = provider({ connected: true, keySource: 'keychain' });
+    const api = new FakeApi(state);
+    api.listModels = async (params) => ({ provider: params.provider, models });
+    let first: string[] = [];
+    const ui = new FakeUi([
+      { pick: (l) => ((first = l), l.find((x) => x.includes('Show all models'))) },
+      pickLabel('babbage'),
+    ]);
+    assert.equal(await flows.selectModel(ui, api, runner()), 'selected');
+    ui.done();
+    assert.ok(!first.includes('babbage-002'));
+    assert.deepEqual(api.selected, ['openai/babbage-002']);
+    assert.deepEqual(ui.log.filter((l) => l.startsWith('pick')), ['pick Sidekick: OpenAI model', 'pick Sidekick: all OpenAI models']);
+  });
+
+  it('search matches words in any order', () => {
+    const has = (q: string, ...texts: string[]) => modelList.matchesWords(q, texts);
+    assert.ok(has('4o mini', 'gpt-4o-mini'));
+    assert.ok(has('mini 4o', 'gpt-4o-mini'));
+    assert.ok(has('GPT4O', 'gpt-4o-mini'), 'separators do not matter');
+    assert.ok(has('sonnet claude', 'claude-sonnet-4-5', 'Claude Sonnet 4.5'));
+    assert.ok(has('128k flash', 'gemini-2.5-flash', '1M context'.replace('1M', '128k')));
+    assert.ok(!has('4o max', 'gpt-4o-mini'));
+    assert.ok(!has('check', '$(check) gpt-4o'), 'an icon is not text');
+    assert.ok(has('   ', 'anything'));
+  });
+
+  it('every model picker asks for word search', async () => {
+    const options: flows.PickOptions[] = [];
+    const ui = new FakeUi([pickLabel('gpt-4o')]);
+    const pick = ui.pick.bind(ui);
+    ui.pick = (items, o) => (options.push(o), pick(items, o));
+    const state = providersState();
+    state.providers[0] = provider({ connected: true });
+    await flows.selectModel(ui, new FakeApi(state), runner());
+    assert.equal(options[0]?.matchWords, true);
+  });
+});
+
 describe('Disconnect', () => {
+  it('says what really goes: a keychain key, a secret-storage key, or no key at all', () => {
+    assert.match(flows.disconnectQuestion(provider({ keySource: 'keychain' })), /deleted from your OS keychain/);
+    assert.match(flows.disconnectQuestion(provider({ keySource: 'client' })), /deleted from VS Code’s secret storage/);
+    const keyless = flows.disconnectQuestion(provider({ id: 'demo', name: 'Local demo', requiresKey: false, keySource: null }));
+    assert.match(keyless, /no stored key/);
+    assert.doesNotMatch(keyless, /key is deleted/);
+  });
+
   it('confirms and disconnects the connected provider', async () => {
     const state = providersState();
     state.providers[0] = provider({ connected: true, keySource: 'keychain' });
@@ -410,20 +546,21 @@ describe('every provider asks for what it needs', () => {
     assert.ok(api.connects.every((c) => c.apiKey === 'sk-ant-key'), 'the same key, asked once');
   });
 
-  it('a long model list is built in one pass: names, context windows, current first', () => {
+  it('a long model list is built in one pass: names, context windows, prices, current first', () => {
     const models = Array.from({ length: 400 }, (_, i) => ({
       id: `vendor/model-${i}`,
       name: `Vendor: Model ${i}`,
       ownedBy: 'vendor',
       created: i,
       contextWindow: i % 2 ? 128_000 : 1_048_576,
+      price: { inputPerMtok: 2.5, outputPerMtok: 10 },
     }));
     const p = provider({ id: 'openrouter', name: 'OpenRouter' });
-    const items = flows.modelItems(p, models, { provider: 'openrouter', model: 'vendor/model-399' });
+    const items = modelList.modelItems(p, models, { provider: 'openrouter', model: 'vendor/model-399' });
     assert.equal(items.length, 400);
     assert.equal(items[0]!.value, 'vendor/model-399');
-    assert.equal(items[0]!.description, 'current · Vendor: Model 399 · 128k context');
-    assert.equal(items[1]!.description, 'Vendor: Model 0 · 1M context');
+    assert.equal(items[0]!.description, 'current · Vendor: Model 399 · 128k context · $2.50 / $10 per M tokens');
+    assert.equal(items[1]!.description, 'Vendor: Model 0 · 1M context · $2.50 / $10 per M tokens');
   });
 
   it('disconnecting a provider whose key is in the environment names that variable', async () => {

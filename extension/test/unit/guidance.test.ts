@@ -126,6 +126,18 @@ describe('showGuidance / runAction', () => {
     assert.deepEqual(opened, ['https://platform.openai.com/api-keys']);
     assert.deepEqual(ran, ['sidekick.newChat']);
   });
+  it('passes a provider id from the action to the command, and drops odd arguments', async () => {
+    const ran: string[][] = [];
+    const runner = { openUrl: async () => 0, runCommand: async (c: string, ...a: string[]) => ran.push([c, ...a]) };
+    const keyed = actionTarget({ title: 'Re-enter key', command: 'sidekick.selectYourAI', arguments: ['anthropic'] });
+    assert.deepEqual(keyed, { type: 'command', title: 'Re-enter key', command: 'sidekick.selectYourAI', args: ['anthropic'] });
+    await runAction(keyed!, runner);
+    for (const bad of [[1], ['a b'], ['x'.repeat(65)], 'anthropic', [{}], ['a', 'b', 'c', 'd', 'e']]) {
+      const t = actionTarget({ title: 'Connect', command: 'sidekick.selectYourAI', arguments: bad });
+      assert.deepEqual(t, { type: 'command', title: 'Connect', command: 'sidekick.selectYourAI' }, JSON.stringify(bad));
+    }
+    assert.deepEqual(ran, [['sidekick.selectYourAI', 'anthropic']]);
+  });
   it('returns extra buttons as strings and undefined on dismiss', async () => {
     assert.equal(await showGuidance(guidance(), { show: async () => 'Try Again' }, ['Try Again']), 'Try Again');
     assert.equal(await showGuidance(guidance(), { show: async () => undefined }), undefined);

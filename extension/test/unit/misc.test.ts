@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { contentSecurityPolicy, makeNonce, webviewHtml } from '../../src/chat/html';
 import { parseFromWebview } from '../../src/chat/messages';
-import { fenceFor, insertionText, selectionPrompt } from '../../src/chat/prompt';
+import { fenceFor, insertionText, languageForFence, selectionPrompt } from '../../src/chat/prompt';
 import { initializationOptions, serverSettings } from '../../src/settings';
 import { serverLogLevel } from '../../src/serverLog';
 
@@ -65,6 +65,15 @@ describe('webview messages', () => {
       type: 'runCommand',
       command: 'sidekick.newChat',
     });
+    assert.deepEqual(
+      parseFromWebview({ type: 'runCommand', command: 'sidekick.selectYourAI', args: ['openai'], id: 'a1' }),
+      { type: 'runCommand', command: 'sidekick.selectYourAI', args: ['openai'], id: 'a1' },
+    );
+    assert.deepEqual(parseFromWebview({ type: 'runCommand', command: 'x', args: [{}], id: 3 }), { type: 'runCommand', command: 'x' });
+    assert.deepEqual(parseFromWebview({ type: 'retry', id: 'a1' }), { type: 'retry', id: 'a1' });
+    assert.equal(parseFromWebview({ type: 'retry' }), undefined);
+    assert.deepEqual(parseFromWebview({ type: 'insert', text: 'x', language: 'ts' }), { type: 'insert', text: 'x', language: 'ts' });
+    assert.deepEqual(parseFromWebview({ type: 'insert', text: 'x', language: 'a b"<' }), { type: 'insert', text: 'x' });
     assert.equal(parseFromWebview({ type: 'send', text: 3 }), undefined);
     assert.equal(parseFromWebview({ type: 'eval', code: '1' }), undefined);
     assert.equal(parseFromWebview('send'), undefined);
@@ -106,5 +115,21 @@ describe('insert at cursor', () => {
   it('inserts the block as it is at the end of a line', () => {
     assert.equal(insertionText('print(1)\n\n', ''), 'print(1)');
     assert.equal(insertionText('a\nb', '   '), 'a\nb');
+  });
+});
+
+describe('a code block inserted with no editor open', () => {
+  const known = ['typescript', 'python', 'shellscript', 'rust', 'plaintext', 'go', 'csharp'];
+  it('opens in the language of its fence', () => {
+    assert.equal(languageForFence('ts', known), 'typescript');
+    assert.equal(languageForFence('Python', known), 'python');
+    assert.equal(languageForFence('bash', known), 'shellscript');
+    assert.equal(languageForFence('rust', known), 'rust');
+    assert.equal(languageForFence('c#', known), 'csharp');
+  });
+  it('falls back to plain text for no fence language or one the editor does not know', () => {
+    assert.equal(languageForFence(undefined, known), 'plaintext');
+    assert.equal(languageForFence('', known), 'plaintext');
+    assert.equal(languageForFence('brainfuck', known), 'plaintext');
   });
 });

@@ -7,6 +7,7 @@ import {
   parsePersisted,
   persistable,
   reduce,
+  retryable,
   streamingChatId,
   type ChatAction,
   type ChatViewState,
@@ -113,6 +114,30 @@ describe('chat state reducer', () => {
     const s = run(sent, { type: 'failed', chatId: 'c1', card: cardFor(guidance({ kind: 'not_connected' }), 0), partialText: null });
     assert.equal(answer(s).status, 'failed');
     assert.equal(answer(s).text, '');
+  });
+
+  it('Retry takes back only the last failed, stopped or cut-off answer and its question', () => {
+    const failed = run(sent, { type: 'failed', chatId: 'c1', card: cardFor(guidance(), 0), partialText: null });
+    assert.equal(retryable(failed, 'a1'), 'Hi');
+    assert.deepEqual(reduce(failed, { type: 'retracted', id: 'a1' }).messages, []);
+    const stopped = run(sent, delta(1, 'Hel'), { type: 'stopped', chatId: 'c1' });
+    assert.equal(retryable(stopped, 'a1'), 'Hi');
+    // Not a finished answer, not a streaming one, not an older one.
+    assert.equal(retryable(run(sent, result('Hello')), 'a1'), undefined);
+    assert.equal(retryable(run(sent), 'a1'), undefined);
+    const later = reduce(failed, { type: 'userSent', userId: 'u2', assistantId: 'a2', chatId: 'c2', text: 'Again' });
+    assert.equal(retryable(later, 'a1'), undefined);
+    assert.equal(reduce(later, { type: 'retracted', id: 'a1' }), later, 'nothing changes');
+  });
+
+  it('a card fixed by its button is marked, once, and only a card', () => {
+    const failed = run(sent, { type: 'failed', chatId: 'c1', card: cardFor(guidance(), 0), partialText: null });
+    const fixed = reduce(failed, { type: 'fixed', id: 'a1' });
+    assert.equal(answer(fixed).fixed, true);
+    assert.equal(reduce(fixed, { type: 'fixed', id: 'a1' }), fixed);
+    const done = run(sent, result('Hello'));
+    assert.equal(reduce(done, { type: 'fixed', id: 'a1' }), done);
+    assert.equal(reduce(done, { type: 'fixed', id: 'u1' }), done);
   });
 
   it('clears', () => {

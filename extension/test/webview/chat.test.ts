@@ -12,7 +12,7 @@ describe('chat webview', () => {
     await h.close();
   });
 
-  it('shows the empty state, then the provider and model in the header', async () => {
+  it('shows the empty state, then the model first in the header; a click on it switches models', async () => {
     v = await openView(h);
     const { page } = v;
     assert.equal(await page.isVisible('[data-testid="empty-state"]'), true);
@@ -21,7 +21,20 @@ describe('chat webview', () => {
     await page.click('[data-testid="empty-select"]');
     await v.waitForPosted({ type: 'runCommand', command: 'sidekick.selectYourAI' } as never);
     await v.send({ type: 'header', header: connectedHeader });
-    await page.waitForFunction(() => document.querySelector('[data-testid="header-model"]')?.textContent === 'OpenAI · gpt-4o-mini');
+    await page.waitForFunction(() => document.querySelector('[data-testid="header-model"]')?.textContent === 'gpt-4o-mini');
+    assert.equal(await page.textContent('[data-testid="header-provider"]'), 'OpenAI');
+    // In a narrow view the model stays whole; the provider's name gives way first.
+    await page.setViewportSize({ width: 240, height: 500 });
+    await v.send({ type: 'header', header: { ...connectedHeader, providerName: 'Local demo (fake OpenAI server on this machine)' } });
+    await page.waitForFunction(() => document.querySelector('[data-testid="header-provider"]')?.textContent?.startsWith('Local demo'));
+    const clipped = await page.evaluate(() => {
+      const m = document.querySelector('[data-testid="header-model"]') as HTMLElement;
+      const p = document.querySelector('[data-testid="header-provider"]') as HTMLElement;
+      return { model: m.scrollWidth > m.clientWidth, provider: p.scrollWidth > p.clientWidth };
+    });
+    assert.deepEqual(clipped, { model: false, provider: true });
+    await page.click('[data-testid="header-model"]');
+    await v.waitForPosted({ type: 'runCommand', command: 'sidekick.selectModel' } as never);
     await v.close();
   });
 
@@ -114,10 +127,87 @@ describe('chat webview', () => {
     await v.waitForPosted({ type: 'copy', text: code } as never);
     await page.locator('[data-testid="code-insert"]').nth(1).click();
     await v.waitForPosted({ type: 'insert', text: 'plain' } as never);
+    const inserts = (await v.posted()).filter((m) => m.type === 'insert');
+    assert.equal((inserts[0] as { language?: string }).language, undefined, 'a fence without a language names none');
     // Keyboard: the buttons are real buttons.
     await page.locator('[data-testid="code-insert"]').first().focus();
     await page.keyboard.press('Enter');
-    await v.waitForPosted({ type: 'insert', text: code } as never);
+    await v.waitForPosted({ type: 'insert', text: code, language: 'ts' } as never);
+    await v.close();
+  });
+
+  it('offers Retry on the last failed answer, and "Ask again" once a card button fixed it', async () => {
+    v = await openView(h);
+    const { page } = v;
+    const card = {
+      kind: 'invalid_key' as const,
+      severity: 'error' as const,
+      title: 'Anthropic rejected the API key',
+      detail: 'The key sk-…WXYZ was refused (HTTP 401).',
+      actions: [{ type: 'command' as const, title: 'Re-enter key', command: 'sidekick.selectYourAI', args: ['anthropic'] }],
+      retryAt: null,
+      requestId: null,
+      providerMessage: null,
+    };
+    const messages = [
+      user('u1', 'First'),
+      assistant('a1', 'Partial', { status: 'stopped' }),
+      user('u2', 'Second'),
+      assistant('a2', '', { status: 'failed', card }),
+    ];
+    await v.send({ type: 'state', header: connectedHeader, streaming: false, messages });
+    await page.waitForSelector('[data-testid="retry"]');
+    assert.equal(await page.locator('[data-testid="retry"]').count(), 1, 'only the last answer can be retried');
+    assert.equal(await page.textContent('[data-testid="retry"]'), 'Retry');
+    await page.locator('[data-testid="guidance-action"]', { hasText: 'Re-enter key' }).click();
+    await v.waitForPosted({ type: 'runCommand', command: 'sidekick.selectYourAI', id: 'a2' } as never);
+    const run = (await v.posted()).find((m) => m.type === 'runCommand') as { args?: string[] };
+    assert.deepEqual(run.args, ['anthropic'], 'the button names its provider');
+    await v.send({ type: 'message', streaming: false, message: { ...messages[3]!, fixed: true } });
+    await page.waitForFunction(() => document.querySelector('[data-testid="retry"]')?.textContent === 'Ask again');
+    await page.click('[data-testid="retry"]');
+    await v.waitForPosted({ type: 'retry', id: 'a2' } as never);
+    // A stopped answer is retried the same way when it is the last one.
+    await v.send({ type: 'state', header: connectedHeader, streaming: false, messages: messages.slice(0, 2) });
+    await page.waitForFunction(() => document.querySelector('[data-testid="retry"]')?.textContent === 'Retry');
+    await page.click('[data-testid="retry"]');
+    await v.waitForPosted({ type: 'retry', id: 'a1' } as never);
+    await v.close();
+  });
+
+  it('the prompt box grows with its text, and Up in an empty box recalls the last question', async () => {
+    v = await openView(h);
+    const { page } = v;
+    const box = '[data-testid="prompt-input"]';
+    const height = () => page.evaluate((sel) => (document.querySelector(sel) as HTMLElement).getBoundingClientRect().height, box);
+    const empty = await height();
+    await page.focus(box);
+    for (let i = 0; i < 6; i += 1) {
+      await page.keyboard.type(`line ${i}`);
+      await page.keyboard.press('Shift+Enter');
+    }
+    const grown = await height();
+    assert.ok(grown > empty * 2, `grew from ${empty} to ${grown}`);
+    await page.fill(box, 'x\n'.repeat(400));
+    await page.dispatchEvent(box, 'input');
+    const capped = await height();
+    const viewport = await page.evaluate(() => window.innerHeight);
+    assert.ok(capped <= viewport * 0.4 + 1, `capped at 40% of the view: ${capped} of ${viewport}`);
+    await page.fill(box, '');
+    await page.dispatchEvent(box, 'input');
+    assert.ok((await height()) < grown, 'shrinks again');
+    await v.send({
+      type: 'state',
+      header: connectedHeader,
+      streaming: false,
+      messages: [user('u1', 'older question'), assistant('a1', 'A'), user('u2', 'last question'), assistant('a2', 'B')],
+    });
+    await page.focus(box);
+    await page.keyboard.press('ArrowUp');
+    assert.equal(await page.inputValue(box), 'last question');
+    // Up inside text moves the caret as usual: nothing is replaced.
+    await page.keyboard.press('ArrowUp');
+    assert.equal(await page.inputValue(box), 'last question');
     await v.close();
   });
 

@@ -31,10 +31,13 @@ function el<K extends keyof HTMLElementTagNameMap>(
 
 // ---- layout ----------------------------------------------------------------------------------
 
-const headerModel = el('span', { className: 'header-model', testId: 'header-model' });
+// The model first: it is what a user wants to see and change, and a click switches it in place.
+const headerModel = el('button', { className: 'header-model link-button', testId: 'header-model' });
+headerModel.type = 'button';
+const headerProvider = el('span', { className: 'header-provider', testId: 'header-provider' });
 const headerButton = el('button', { className: 'link-button', testId: 'header-select', text: 'Select Your AI' });
 headerButton.type = 'button';
-const header = el('header', { className: 'header' }, headerModel, headerButton);
+const header = el('header', { className: 'header' }, headerModel, headerProvider, headerButton);
 
 const emptyState = el('div', { className: 'empty-state', testId: 'empty-state' });
 const emptyTitle = el('p', { className: 'empty-title', text: 'Ask Sidekick anything about your code.' });
@@ -45,7 +48,9 @@ emptyConnect.append('First pick a provider and model with ', emptyButton, ' (bri
 emptyState.append(
   emptyTitle,
   emptyConnect,
-  el('p', { text: 'Type a question below. Enter sends, Shift+Enter starts a new line, Escape stops an answer.' }),
+  el('p', {
+    text: 'Type a question below. Enter sends, Shift+Enter starts a new line, Up recalls your last question, Escape stops an answer.',
+  }),
   el('p', { text: 'Select code in an editor and run “Sidekick: Ask About Selection” to ask about it.' }),
 );
 
@@ -55,7 +60,7 @@ conversation.setAttribute('aria-label', 'Conversation');
 conversation.tabIndex = 0;
 
 const input = el('textarea', { className: 'prompt', testId: 'prompt-input' });
-input.rows = 3;
+input.rows = 2;
 input.placeholder = 'Ask a question (Enter to send, Shift+Enter for a new line)';
 input.setAttribute('aria-label', 'Your question');
 const sendButton = el('button', { className: 'primary', testId: 'send', text: 'Send' });
@@ -94,12 +99,25 @@ function saveDraft(): void {
   vscode.setState({ draft: input.value });
 }
 
+/** The prompt box grows with its text, up to 40% of the view, then scrolls. */
+function fitInput(): void {
+  input.style.height = 'auto';
+  const max = Math.max(80, Math.floor(window.innerHeight * 0.4));
+  input.style.height = `${Math.min(input.scrollHeight + 2, max)}px`;
+  input.style.overflowY = input.scrollHeight + 2 > max ? 'auto' : 'hidden';
+}
+
 function setHeader(h: HeaderView): void {
-  headerModel.textContent = h.connected && h.model ? `${h.providerName ?? ''} · ${h.model}` : 'Not connected';
-  headerModel.title = headerModel.textContent;
-  headerModel.dataset.connected = String(h.connected);
-  headerButton.textContent = h.connected ? 'Change' : 'Select Your AI';
-  emptyConnect.hidden = h.connected;
+  const connected = h.connected && Boolean(h.model);
+  headerModel.textContent = connected ? h.model : 'Not connected';
+  headerModel.title = connected ? `${h.model} — click to switch model` : 'No provider chosen yet';
+  headerModel.disabled = !connected;
+  headerModel.dataset.connected = String(connected);
+  headerProvider.textContent = connected && h.providerName ? h.providerName : '';
+  headerProvider.hidden = !connected;
+  headerButton.textContent = connected ? 'Change AI' : 'Select Your AI';
+  headerButton.title = connected ? 'Pick another provider (Sidekick: Select Your AI)' : 'Pick a provider and a model';
+  emptyConnect.hidden = connected;
 }
 
 function setStreaming(value: boolean): void {
@@ -152,8 +170,28 @@ function actionButton(action: ActionTarget): HTMLButtonElement {
     b.title = action.url;
   } else {
     b.dataset.command = action.command;
+    if (action.args?.length) b.dataset.args = JSON.stringify(action.args);
   }
   return b;
+}
+
+/** Retry on the last failed, stopped or cut-off answer; "Ask again" once a card's button fixed it. */
+function retryButton(m: MessageView): HTMLButtonElement {
+  const again = m.fixed === true;
+  const b = el('button', {
+    className: again ? 'primary' : 'secondary',
+    testId: 'retry',
+    text: again ? 'Ask again' : 'Retry',
+  });
+  b.type = 'button';
+  b.title = again ? 'Ask the same question again, now that it is fixed' : 'Ask the same question again';
+  b.dataset.retry = m.id;
+  return b;
+}
+
+function isLastAnswer(m: MessageView): boolean {
+  const last = messages[messages.length - 1];
+  return last?.id === m.id && m.role === 'assistant';
 }
 
 function guidanceCard(card: GuidanceCard): HTMLElement {
@@ -192,7 +230,8 @@ function renderMessage(m: MessageView): void {
     renderInto(entry.body, m.text);
     entry.text = m.text;
   }
-  const sig = JSON.stringify([m.status, m.retry, m.card, m.finishReason]);
+  const canRetry = isLastAnswer(m) && ['failed', 'interrupted', 'stopped'].includes(m.status);
+  const sig = JSON.stringify([m.status, m.retry, m.card, m.finishReason, m.fixed, canRetry]);
   if (entry.sig === sig) return;
   entry.sig = sig;
   entry.root.dataset.status = m.status;
@@ -204,6 +243,7 @@ function renderMessage(m: MessageView): void {
   const parts: Node[] = [status];
   if (m.retry) parts.push(el('div', { className: 'retry' }, el('span', { text: m.retry.message }), countdown(m.retry.until, 'retry', m.retry.attempt)));
   if (m.card) parts.push(guidanceCard(m.card));
+  if (canRetry) parts.push(el('div', { className: 'retry-actions' }, retryButton(m)));
   entry.meta.replaceChildren(...parts);
   if (m.status !== 'streaming' && m.role === 'assistant') {
     live.textContent = m.status === 'done' ? 'Answer complete' : `Answer ${STATUS_LABEL[m.status] ?? m.status}`;
@@ -277,8 +317,10 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     case 'prefill':
       input.value = msg.text;
       saveDraft();
+      fitInput();
       input.focus();
       input.setSelectionRange(input.value.length, input.value.length);
+      input.scrollTop = input.scrollHeight;
       break;
     case 'focus':
       input.focus();
@@ -294,6 +336,15 @@ function send(): void {
   post({ type: 'send', text });
   input.value = '';
   saveDraft();
+  fitInput();
+}
+
+/** The last question asked, for Up in an empty prompt box. */
+function lastQuestion(): string | undefined {
+  for (let i = messages.length - 1; i >= 0; i -= 1) {
+    if (messages[i]!.role === 'user') return messages[i]!.text;
+  }
+  return undefined;
 }
 
 input.addEventListener('keydown', (e) => {
@@ -303,13 +354,27 @@ input.addEventListener('keydown', (e) => {
   } else if (e.key === 'Escape' && streaming) {
     e.preventDefault();
     post({ type: 'stop' });
+  } else if (e.key === 'ArrowUp' && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey && input.value === '') {
+    const previous = lastQuestion();
+    if (previous !== undefined) {
+      e.preventDefault();
+      input.value = previous;
+      saveDraft();
+      fitInput();
+      input.setSelectionRange(input.value.length, input.value.length);
+    }
   }
 });
-input.addEventListener('input', saveDraft);
+input.addEventListener('input', () => {
+  saveDraft();
+  fitInput();
+});
+window.addEventListener('resize', fitInput);
 sendButton.addEventListener('click', send);
 stopButton.addEventListener('click', () => post({ type: 'stop' }));
 newChatButton.addEventListener('click', () => post({ type: 'newChat' }));
 headerButton.addEventListener('click', () => post({ type: 'runCommand', command: 'sidekick.selectYourAI' }));
+headerModel.addEventListener('click', () => post({ type: 'runCommand', command: 'sidekick.selectModel' }));
 emptyButton.addEventListener('click', () => post({ type: 'runCommand', command: 'sidekick.selectYourAI' }));
 document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape' && streaming) post({ type: 'stop' });
@@ -327,14 +392,24 @@ conversation.addEventListener('click', (e) => {
       codeButton.textContent = 'Copied';
       setTimeout(() => (codeButton.textContent = 'Copy'), 1500);
     } else if (codeButton.dataset.action === 'insert') {
-      post({ type: 'insert', text: code });
+      const language = codeButton.closest('.code-block')?.querySelector('.code-language')?.textContent ?? '';
+      post(language ? { type: 'insert', text: code, language } : { type: 'insert', text: code });
     }
+    return;
+  }
+  const retry = target.closest<HTMLElement>('[data-testid="retry"]');
+  if (retry?.dataset.retry) {
+    post({ type: 'retry', id: retry.dataset.retry });
     return;
   }
   const action = target.closest<HTMLElement>('[data-testid="guidance-action"]');
   if (action) {
     if (action.dataset.url) post({ type: 'openUrl', url: action.dataset.url });
-    else if (action.dataset.command) post({ type: 'runCommand', command: action.dataset.command });
+    else if (action.dataset.command) {
+      const id = action.closest<HTMLElement>('.message')?.dataset.id;
+      const args = action.dataset.args ? (JSON.parse(action.dataset.args) as string[]) : undefined;
+      post({ type: 'runCommand', command: action.dataset.command, ...(args ? { args } : {}), ...(id ? { id } : {}) });
+    }
     return;
   }
   const link = target.closest('a');
@@ -348,4 +423,5 @@ conversation.addEventListener('click', (e) => {
 
 setHeader({ connected: false, providerName: null, model: null, active: null });
 setStreaming(false);
+fitInput();
 post({ type: 'ready' });
