@@ -40,7 +40,8 @@ import {
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const VSIX = process.env.SIDEKICK_E2E_VSIX ?? join(root, 'dist', 'sidekick-linux-x64.vsix');
-const FAKE = process.env.SIDEKICK_E2E_FAKE ?? join(root, 'target', 'debug', 'fake-providers');
+const TARGET = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(root, 'target');
+const FAKE = process.env.SIDEKICK_E2E_FAKE ?? join(TARGET, 'debug', 'fake-providers');
 const SHOTS = resolve(process.env.SIDEKICK_E2E_SHOTS || join(root, 'e2e-shots'));
 const KEEP = process.env.SIDEKICK_E2E_KEEP === '1';
 

@@ -21,7 +21,9 @@ const run = (cmd, args) => {
 
 // --binary <path> packages an existing build instead (e.g. target/debug for a quick check).
 const given = process.argv.indexOf('--binary');
-const source = given >= 0 ? resolve(process.argv[given + 1] ?? '') : join(root, 'target', 'release', exe);
+// Cargo's own target directory: CARGO_TARGET_DIR moves it out of the checkout.
+const targetDir = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(root, 'target');
+const source = given >= 0 ? resolve(process.argv[given + 1] ?? '') : join(targetDir, 'release', exe);
 if (given < 0) run('cargo', ['build', '--release', '-p', 'sidekick-server']);
 const binDir = join(root, 'dist', 'bin', target);
 mkdirSync(binDir, { recursive: true });

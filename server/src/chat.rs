@@ -19,6 +19,8 @@ use crate::connections::Connections;
 use crate::error::SidekickError;
 use crate::guidance;
 use crate::http::Http;
+use crate::ledger::Ledger;
+use crate::prices::{Price, PriceTable};
 use crate::protocol::{ChatParams, ChatResult};
 use crate::providers::ChatRequest;
 use crate::settings::Settings;
@@ -30,6 +32,8 @@ pub struct Services<'a> {
     pub http: &'a Http,
     pub client: &'a Client,
     pub settings: Settings,
+    pub ledger: &'a Ledger,
+    pub prices: &'a PriceTable,
 }
 
 fn check(params: &ChatParams) -> Result<(), SidekickError> {
@@ -70,6 +74,8 @@ pub async fn run(services: Services<'_>, params: ChatParams) -> Result<ChatResul
         http,
         client,
         settings,
+        ledger,
+        prices,
     } = services;
     let active = connections.active().await;
     let provider_id = match (&params.provider, &active) {
@@ -88,9 +94,20 @@ pub async fn run(services: Services<'_>, params: ChatParams) -> Result<ChatResul
         (_, Some(a)) if a.provider == conn.spec().id => a.model.clone(),
         _ => return Err(guidance::no_model_selected(conn.spec()).into()),
     };
+    // The budget stops a chat before anything is sent.
+    if let Some(budget) = settings.budget_monthly_nanos {
+        let month = ledger.month().await;
+        if month.nanos >= budget {
+            return Err(guidance::budget_exceeded(month, budget).into());
+        }
+    }
     let guard = chats
         .start(&params.chat_id, conn.spec().id)
         .map_err(|e| SidekickError::params(e.to_string()))?;
+    let listed = connections
+        .cached_price(conn.spec().id, &model)
+        .await
+        .map(Price::per_mtok);
     let turn = Turn {
         provider: conn.entry.provider,
         call: conn.call(http, &settings),
@@ -102,6 +119,13 @@ pub async fn run(services: Services<'_>, params: ChatParams) -> Result<ChatResul
         },
         cancel: guard.cancel.clone(),
         request_id: Default::default(),
+        chat_id: &params.chat_id,
+        ledger,
+        pricing: attempt::Pricing {
+            table: prices,
+            listed,
+        },
+        attempts: Default::default(),
     };
     let relay = tokio::sync::Mutex::new(Relay::new(
         client.clone(),
@@ -113,6 +137,9 @@ pub async fn run(services: Services<'_>, params: ChatParams) -> Result<ChatResul
         retry::with_retries(&turn, &relay, client, &params.chat_id, &settings).await;
     let mut relay = relay.into_inner();
     let request_id = turn.request_id();
+    if outcome.is_ok() {
+        warn_near_budget(ledger, client, &settings);
+    }
     match outcome {
         Ok(f) => Ok(ChatResult {
             chat_id: params.chat_id,
@@ -142,4 +169,26 @@ pub async fn run(services: Services<'_>, params: ChatParams) -> Result<ChatResul
             Err(g.into())
         }
     }
+}
+
+/// Once a month, when this month's spend crosses `warnPercent` of the budget, one warning.
+/// Off the answer's path: the ledger thread answers after the attempt's row is written.
+fn warn_near_budget(ledger: &Ledger, client: &Client, settings: &Settings) {
+    let Some(budget) = settings.budget_monthly_nanos.filter(|b| *b > 0) else {
+        return;
+    };
+    let (ledger, client, percent) = (ledger.clone(), client.clone(), settings.budget_warn_percent);
+    tokio::spawn(async move {
+        let month = ledger.month().await;
+        if month.nanos as f64 >= budget as f64 * f64::from(percent) / 100.0
+            && ledger.first_warning_this_month().await
+        {
+            client
+                .show_message(
+                    tower_lsp_server::ls_types::MessageType::WARNING,
+                    guidance::budget_warning(month, budget),
+                )
+                .await;
+        }
+    });
 }

@@ -15,6 +15,7 @@ use tokio::sync::{Mutex, mpsc};
 
 use crate::failure::ProviderError;
 use crate::http::Http;
+use crate::ledger::Ledger;
 use crate::protocol::{ActiveSelection, KeySource, ModelInfo, ProviderInfo, ProvidersState};
 use crate::providers::{Call, Endpoint, Entry, ProviderSpec, Registry};
 use crate::secrets::{ApiKey, CredentialSlot, SecretStore, SecretStoreError};
@@ -108,6 +109,8 @@ pub struct Connections {
     /// One per provider: connect and disconnect of a provider run one at a time.
     provider_locks: HashMap<&'static str, Mutex<()>>,
     announce: mpsc::UnboundedSender<ProvidersState>,
+    /// Where key checks and model lists are recorded.
+    ledger: Ledger,
 }
 
 impl Connections {
@@ -148,7 +151,14 @@ impl Connections {
             }),
             provider_locks,
             announce,
+            ledger: Ledger::off(),
         }
+    }
+
+    /// Records this connection's provider calls in `ledger`.
+    pub fn with_ledger(mut self, ledger: Ledger) -> Connections {
+        self.ledger = ledger;
+        self
     }
 
     pub fn entry(&self, id: &str) -> Result<&Entry, ConnectionError> {

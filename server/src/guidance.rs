@@ -11,6 +11,7 @@ use std::time::Duration;
 use crate::connections::{Connection, ConnectionError};
 use crate::error::SidekickError;
 use crate::failure::{Category, ProviderError};
+use crate::ledger::MonthSpend;
 use crate::protocol::{Guidance, GuidanceAction, GuidanceKind, KeySource};
 use crate::providers::ProviderSpec;
 use crate::secrets::{KeychainProblem, SecretStoreError};
@@ -20,6 +21,8 @@ pub const CMD_SELECT_YOUR_AI: &str = "sidekick.selectYourAI";
 pub const CMD_SELECT_MODEL: &str = "sidekick.selectModel";
 pub const CMD_NEW_CHAT: &str = "sidekick.newChat";
 pub const CMD_SHOW_LOGS: &str = "sidekick.showLogs";
+pub const CMD_OPEN_SETTINGS: &str = "sidekick.openSettings";
+pub const CMD_SHOW_SPEND: &str = "sidekick.showSpend";
 
 /// What the guidance may mention besides the failure itself.
 pub struct Context<'a> {
@@ -304,6 +307,50 @@ pub fn unknown_model(provider: &ProviderSpec, model: &str, available: &[String])
         format!("Model {model} is not available"),
         detail,
         vec![cmd("Pick another model", CMD_SELECT_MODEL)],
+    )
+}
+
+fn dollars(nanos: i64) -> String {
+    format!("${:.2}", nanos as f64 / 1e9)
+}
+
+/// A chat refused before it was sent: this month's spend reached the budget.
+pub fn budget_exceeded(month: MonthSpend, budget_nanos: i64) -> Guidance {
+    let unpriced = match month.unpriced_calls {
+        0 => String::new(),
+        1 => " One answer this month had no price and is not counted.".into(),
+        n => format!(" {n} answers this month had no price and are not counted."),
+    };
+    base(
+        GuidanceKind::BudgetExceeded,
+        "Monthly budget reached".into(),
+        format!(
+            "Sidekick has recorded {} of AI use this month, and your monthly budget is {}, so this question was not sent.{unpriced} Raise the budget (or clear it) in the settings to go on, or wait for next month.",
+            dollars(month.nanos),
+            dollars(budget_nanos)
+        ),
+        vec![
+            GuidanceAction::Command {
+                title: "Raise the budget".into(),
+                command: CMD_OPEN_SETTINGS.into(),
+                arguments: vec!["budget".into()],
+            },
+            cmd("Show spend", CMD_SHOW_SPEND),
+        ],
+    )
+}
+
+/// The once-a-month warning when the spend crosses `warnPercent` of the budget.
+pub fn budget_warning(month: MonthSpend, budget_nanos: i64) -> String {
+    let share = if budget_nanos > 0 {
+        (month.nanos as f64 / budget_nanos as f64 * 100.0).floor()
+    } else {
+        100.0
+    };
+    format!(
+        "Sidekick: {} of your {} monthly AI budget is used ({share:.0}%). Chats stop once it is reached; the budget is in Settings → Sidekick.",
+        dollars(month.nanos),
+        dollars(budget_nanos)
     )
 }
 

@@ -9,6 +9,8 @@ pub mod error;
 pub mod failure;
 pub mod guidance;
 pub mod http;
+pub mod ledger;
+pub mod prices;
 pub mod protocol;
 pub mod providers;
 pub mod secrets;

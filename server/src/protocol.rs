@@ -5,11 +5,13 @@
 
 mod chat;
 mod guidance;
+mod ledger;
 mod providers;
 mod secrets;
 
 pub use chat::*;
 pub use guidance::*;
+pub use ledger::*;
 pub use providers::*;
 pub use secrets::*;
 pub use tower_lsp_server::ls_types::notification::Notification;
@@ -73,6 +75,15 @@ request!(
     Chat = "sidekick/chat": ChatParams => ChatResult
 );
 
+request!(
+    /// The ledger's entries, newest first, filtered and paged.
+    RequestLog = "sidekick/requestLog": RequestLogParams => RequestLogResult
+);
+request!(
+    /// Spend from the ledger over local dates, grouped by day, model or provider.
+    Spend = "sidekick/spend": SpendParams => SpendResult
+);
+
 // Server → client notifications.
 notification!(
     /// After every change of connections or selection, so every window stays in step.
@@ -85,6 +96,10 @@ notification!(
 notification!(
     /// A retry is waiting.
     ChatStatus = "sidekick/chatStatus": ChatStatusParams
+);
+notification!(
+    /// After each provider call the ledger recorded.
+    RequestLogged = "sidekick/requestLogged": RequestLogEntry
 );
 
 // Server → client requests, sent only when the client set `clientSecretStorage: true`.
@@ -102,20 +117,23 @@ request!(
 );
 
 /// Every client → server method name, for docs tests and exhaustive client tables.
-pub const METHODS: [&str; 6] = [
+pub const METHODS: [&str; 8] = [
     ListProviders::METHOD,
     Connect::METHOD,
     ListModels::METHOD,
     SelectModel::METHOD,
     Disconnect::METHOD,
     Chat::METHOD,
+    RequestLog::METHOD,
+    Spend::METHOD,
 ];
 
 /// Every server → client notification and request name.
-pub const SERVER_MESSAGES: [&str; 6] = [
+pub const SERVER_MESSAGES: [&str; 7] = [
     StateChanged::METHOD,
     ChatDelta::METHOD,
     ChatStatus::METHOD,
+    RequestLogged::METHOD,
     SecretsGet::METHOD,
     SecretsStore::METHOD,
     SecretsDelete::METHOD,

@@ -15,8 +15,8 @@ use tower_lsp_server::{Client, LanguageServer, LspService};
 use crate::error::{SidekickError, parse_params};
 use crate::http::Http;
 use crate::protocol::{
-    Chat, Connect, Disconnect, ListModels, ListProviders, PROTOCOL_VERSION, Request, SERVER_NAME,
-    SelectModel,
+    Chat, Connect, Disconnect, ListModels, ListProviders, PROTOCOL_VERSION, Request, RequestLog,
+    SERVER_NAME, SelectModel, Spend,
 };
 use crate::session::Session;
 
@@ -62,6 +62,16 @@ impl Backend {
 
     async fn disconnect(&self, value: Value) -> Result<<Disconnect as Request>::Result> {
         let run = async { self.session.disconnect(params::<Disconnect>(value)?).await };
+        run.await.map_err(Into::into)
+    }
+
+    async fn request_log(&self, value: Value) -> Result<<RequestLog as Request>::Result> {
+        let run = async { self.session.request_log(params::<RequestLog>(value)?).await };
+        run.await.map_err(Into::into)
+    }
+
+    async fn spend(&self, value: Value) -> Result<<Spend as Request>::Result> {
+        let run = async { self.session.spend(params::<Spend>(value)?).await };
         run.await.map_err(Into::into)
     }
 
@@ -122,13 +132,13 @@ impl LanguageServer for Backend {
     async fn initialized(&self, _: InitializedParams) {
         // Ready before the first connect needs it, without delaying `initialize`.
         self.session.http.warm();
-        let warning = self
+        let warnings = self
             .session
-            .startup_warning
+            .startup_warnings
             .lock()
-            .ok()
-            .and_then(|mut w| w.take());
-        if let Some(w) = warning {
+            .map(|mut w| std::mem::take(&mut *w))
+            .unwrap_or_default();
+        for w in warnings {
             self.session
                 .client
                 .show_message(MessageType::WARNING, w)
@@ -159,6 +169,8 @@ pub fn service() -> (LspService<Backend>, tower_lsp_server::ClientSocket) {
         .custom_method(SelectModel::METHOD, Backend::select_model)
         .custom_method(Disconnect::METHOD, Backend::disconnect)
         .custom_method(Chat::METHOD, Backend::chat)
+        .custom_method(RequestLog::METHOD, Backend::request_log)
+        .custom_method(Spend::METHOD, Backend::spend)
         .custom_method(crate::transport::INVALID_MESSAGE, Backend::invalid_message)
         .finish()
 }

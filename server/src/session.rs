@@ -7,15 +7,20 @@ use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::mpsc;
 use tower_lsp_server::Client;
 
+use std::path::PathBuf;
+
 use crate::chat::{self, ChatRegistry};
 use crate::connections::{Connection, ConnectionError, Connections, Stores};
 use crate::error::SidekickError;
 use crate::guidance;
 use crate::http::Http;
+use crate::ledger::Ledger;
+use crate::prices::PriceTable;
 use crate::protocol::{
     ChatParams, ChatResult, ConnectParams, ConnectResult, DisconnectParams, DisconnectResult,
-    ListModelsParams, ListModelsResult, ProvidersState, SelectModelParams, SelectModelResult,
-    StateChanged,
+    ListModelsParams, ListModelsResult, ProvidersState, RequestLogEntry, RequestLogParams,
+    RequestLogResult, RequestLogged, SelectModelParams, SelectModelResult, SpendParams,
+    SpendResult, StateChanged,
 };
 use crate::providers::Registry;
 use crate::secrets::{ClientSecrets, Keychain};
@@ -28,7 +33,13 @@ pub struct Session {
     settings: RwLock<Settings>,
     pub connections: Arc<Connections>,
     pub chats: ChatRegistry,
-    pub startup_warning: Mutex<Option<String>>,
+    /// Shown once each, after `initialized`: a state file or ledger that had to be reset.
+    pub startup_warnings: Mutex<Vec<String>>,
+    pub ledger: Ledger,
+    /// The price table in use: the snapshot with the user's file on top.
+    prices: RwLock<Arc<PriceTable>>,
+    /// Where `prices.json` is looked for when no `prices.path` is set.
+    home: Option<PathBuf>,
 }
 
 impl Session {
@@ -44,26 +55,48 @@ impl Session {
         if let Some(w) = &warning {
             tracing::warn!("{w}");
         }
+        let home = data_dir();
+        let (ledger, ledger_warning) = Ledger::open(
+            home.as_deref(),
+            Settings::default().ledger_retention_days,
+            logged(client.clone()),
+        );
         let stores = Stores {
             keychain: Arc::new(Keychain::from_env()),
             client: Arc::new(ClientSecrets::new(client.clone())),
         };
-        let connections = Arc::new(Connections::new(
-            Registry::from_env(),
-            |var| std::env::var(var).ok(),
-            stores,
-            store,
-            file,
-            announcer(client.clone()),
-        ));
+        let connections = Arc::new(
+            Connections::new(
+                Registry::from_env(),
+                |var| std::env::var(var).ok(),
+                stores,
+                store,
+                file,
+                announcer(client.clone()),
+            )
+            .with_ledger(ledger.clone()),
+        );
         tokio::spawn(connections.clone().follow_other_windows());
+        let (prices, prices_warning) =
+            PriceTable::with_overrides(home.as_ref().map(|h| h.join("prices.json")).as_deref());
+        let warnings = [
+            warning,
+            ledger_warning,
+            prices_warning.map(price_file_warning),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         Session {
             client,
             http,
             settings: RwLock::new(Settings::default()),
             connections,
             chats: ChatRegistry::default(),
-            startup_warning: Mutex::new(warning),
+            startup_warnings: Mutex::new(warnings),
+            ledger,
+            prices: RwLock::new(Arc::new(prices)),
+            home,
         }
     }
 
@@ -71,10 +104,63 @@ impl Session {
         self.settings.read().map(|s| s.clone()).unwrap_or_default()
     }
 
+    /// New settings; a changed retention prunes now, a changed price file is read again.
     pub fn set_settings(&self, s: Settings) {
-        if let Ok(mut g) = self.settings.write() {
-            *g = s;
+        let before = self.settings();
+        if before.ledger_retention_days != s.ledger_retention_days {
+            self.ledger.set_retention(s.ledger_retention_days);
         }
+        let prices_changed = before.prices_path != s.prices_path;
+        if let Ok(mut g) = self.settings.write() {
+            *g = s.clone();
+        }
+        if prices_changed {
+            let path = s
+                .prices_path
+                .map(PathBuf::from)
+                .or_else(|| self.home.as_ref().map(|h| h.join("prices.json")));
+            let (table, warning) = PriceTable::with_overrides(path.as_deref());
+            if let Some(w) = warning {
+                let client = self.client.clone();
+                tokio::spawn(async move {
+                    client
+                        .show_message(
+                            tower_lsp_server::ls_types::MessageType::WARNING,
+                            price_file_warning(w),
+                        )
+                        .await;
+                });
+            }
+            if let Ok(mut g) = self.prices.write() {
+                *g = Arc::new(table);
+            }
+        }
+    }
+
+    fn price_table(&self) -> Arc<PriceTable> {
+        self.prices
+            .read()
+            .map(|p| p.clone())
+            .unwrap_or_else(|_| Arc::new(PriceTable::snapshot().clone()))
+    }
+
+    pub async fn request_log(
+        &self,
+        p: RequestLogParams,
+    ) -> Result<RequestLogResult, SidekickError> {
+        self.ledger.log(p).await.map_err(SidekickError::Internal)
+    }
+
+    pub async fn spend(&self, p: SpendParams) -> Result<SpendResult, SidekickError> {
+        let settings = self.settings();
+        let (mut result, _) = self
+            .ledger
+            .spend(p)
+            .await
+            .map_err(SidekickError::InvalidParams)?;
+        result.budget_usd = settings.budget_monthly_nanos.map(|n| n as f64 / 1e9);
+        result.warn_percent = settings.budget_warn_percent;
+        Ok(result)
     }
 
     pub async fn list_providers(&self) -> ProvidersState {
@@ -146,12 +232,15 @@ impl Session {
 
     /// One streamed chat turn, with the services it needs.
     pub async fn chat(&self, params: ChatParams) -> Result<ChatResult, SidekickError> {
+        let prices = self.price_table();
         let services = chat::Services {
             connections: &self.connections,
             chats: &self.chats,
             http: &self.http,
             client: &self.client,
             settings: self.settings(),
+            ledger: &self.ledger,
+            prices: &prices,
         };
         chat::run(services, params).await
     }
@@ -170,4 +259,30 @@ fn announcer(client: Client) -> mpsc::UnboundedSender<ProvidersState> {
         }
     });
     tx
+}
+
+/// Sends every recorded ledger entry to the client as `sidekick/requestLogged`, in order.
+fn logged(client: Client) -> mpsc::UnboundedSender<RequestLogEntry> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<RequestLogEntry>();
+    tokio::spawn(async move {
+        while let Some(entry) = rx.recv().await {
+            client.send_notification::<RequestLogged>(entry).await;
+        }
+    });
+    tx
+}
+
+/// Where what grows lives: `$SIDEKICK_HOME`, else the OS data directory.
+fn data_dir() -> Option<PathBuf> {
+    if let Some(home) = std::env::var_os("SIDEKICK_HOME").filter(|h| !h.is_empty()) {
+        return Some(home.into());
+    }
+    directories::ProjectDirs::from("dev", "Sidekick", "sidekick")
+        .map(|d| d.data_dir().to_path_buf())
+}
+
+fn price_file_warning(detail: String) -> String {
+    format!(
+        "Sidekick: the price file could not be read, so the built-in prices are used ({detail})."
+    )
 }

@@ -17,6 +17,15 @@ pub struct Settings {
     pub client_secret_storage: bool,
     /// Anthropic requires `max_tokens`; None means the provider's per-model default.
     pub anthropic_max_tokens: Option<u32>,
+    /// This calendar month's spending limit, in nano-dollars; None: no budget.
+    pub budget_monthly_nanos: Option<i64>,
+    /// The share of the budget whose crossing warns, once a month.
+    pub budget_warn_percent: u32,
+    /// Ledger rows older than this many days are pruned.
+    pub ledger_retention_days: u32,
+    /// A price file in LiteLLM's format that wins over the snapshot; None:
+    /// `$SIDEKICK_HOME/prices.json` when it exists.
+    pub prices_path: Option<String>,
 }
 
 impl Default for Settings {
@@ -29,6 +38,10 @@ impl Default for Settings {
             delta_interval: Duration::from_millis(50),
             client_secret_storage: false,
             anthropic_max_tokens: None,
+            budget_monthly_nanos: None,
+            budget_warn_percent: 80,
+            ledger_retention_days: 90,
+            prices_path: None,
         }
     }
 }
@@ -107,6 +120,70 @@ impl Settings {
                         }
                     }
                     None => reader.wrong("anthropic", "an object", v),
+                },
+                "budget" => match v.as_object() {
+                    Some(budget) => {
+                        for (bk, bv) in budget {
+                            match bk.as_str() {
+                                "monthlyUsd" if bv.is_null() => {
+                                    settings.budget_monthly_nanos = None
+                                }
+                                "monthlyUsd" => match bv.as_f64() {
+                                    Some(usd) if usd.is_finite() && (0.0..=1e9).contains(&usd) => {
+                                        settings.budget_monthly_nanos =
+                                            Some((usd * 1e9).round() as i64);
+                                    }
+                                    _ => reader.wrong(
+                                        "budget.monthlyUsd",
+                                        "a number of dollars from 0, or null",
+                                        bv,
+                                    ),
+                                },
+                                "warnPercent" => {
+                                    if let Some(n) = reader.int("budget.warnPercent", bv, 1, 100) {
+                                        settings.budget_warn_percent = n as u32;
+                                    }
+                                }
+                                other => reader.unknown(&format!("budget.{other}")),
+                            }
+                        }
+                    }
+                    None => reader.wrong("budget", "an object", v),
+                },
+                "ledger" => match v.as_object() {
+                    Some(ledger) => {
+                        for (lk, lv) in ledger {
+                            match lk.as_str() {
+                                "retentionDays" => {
+                                    if let Some(n) = reader.int("ledger.retentionDays", lv, 1, 3650)
+                                    {
+                                        settings.ledger_retention_days = n as u32;
+                                    }
+                                }
+                                other => reader.unknown(&format!("ledger.{other}")),
+                            }
+                        }
+                    }
+                    None => reader.wrong("ledger", "an object", v),
+                },
+                "prices" => match v.as_object() {
+                    Some(prices) => {
+                        for (pk, pv) in prices {
+                            match (pk.as_str(), pv) {
+                                ("path", Value::Null) => settings.prices_path = None,
+                                ("path", Value::String(path)) => {
+                                    let path = path.trim();
+                                    settings.prices_path =
+                                        (!path.is_empty()).then(|| path.to_string());
+                                }
+                                ("path", other) => {
+                                    reader.wrong("prices.path", "a file path or null", other)
+                                }
+                                (other, _) => reader.unknown(&format!("prices.{other}")),
+                            }
+                        }
+                    }
+                    None => reader.wrong("prices", "an object", v),
                 },
                 "clientSecretStorage" => match v.as_bool() {
                     Some(b) => settings.client_secret_storage = b,
@@ -210,6 +287,30 @@ mod tests {
         assert_eq!(w.len(), 6, "{w:?}");
         assert!(w.iter().any(|m| m.contains("retry.maxAttempts")));
         assert!(w.iter().any(|m| m.contains("mystery")));
+    }
+
+    #[test]
+    fn budget_ledger_and_prices() {
+        let (s, w) = Settings::from_json(Some(&json!({
+            "budget": {"monthlyUsd": 20.5, "warnPercent": 50},
+            "ledger": {"retentionDays": 30},
+            "prices": {"path": " /tmp/p.json "}
+        })));
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(s.budget_monthly_nanos, Some(20_500_000_000));
+        assert_eq!(s.budget_warn_percent, 50);
+        assert_eq!(s.ledger_retention_days, 30);
+        assert_eq!(s.prices_path.as_deref(), Some("/tmp/p.json"));
+        let (s, w) = s.merged(Some(
+            &json!({"budget": {"monthlyUsd": null}, "prices": {"path": ""}}),
+        ));
+        assert!(w.is_empty());
+        assert_eq!((s.budget_monthly_nanos, s.prices_path), (None, None));
+        let (s, w) = Settings::from_json(Some(
+            &json!({"budget": {"monthlyUsd": -3, "warnPercent": 0}}),
+        ));
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert_eq!(s.budget_monthly_nanos, None);
     }
 
     #[test]

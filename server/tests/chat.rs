@@ -110,8 +110,11 @@ async fn streams_deltas_that_add_up_to_the_result() {
     assert_eq!(
         r["usage"],
         json!({"promptTokens": 9, "completionTokens": 4, "totalTokens": 13,
-               "cachedInputTokens": 0, "cacheWriteTokens": null, "reasoningTokens": 0}),
-        "OpenAI's usage details are kept"
+               "cachedInputTokens": 0, "cacheWriteTokens": null, "reasoningTokens": 0,
+               // gpt-4o-mini in the snapshot: $0.15 / $0.60 per million tokens.
+               "costUsd": 3.75e-6,
+               "price": {"inputPerMtok": 0.15, "outputPerMtok": 0.6}}),
+        "OpenAI's usage details are kept, priced from the snapshot"
     );
     assert!(r["requestId"].as_str().unwrap().starts_with("req_"));
     settle(&s, "c1", "Hello, world!").await;

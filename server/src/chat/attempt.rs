@@ -2,6 +2,7 @@
 //! it finishes, fails or is cancelled. Knows no provider and no wire format.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use futures_util::{FutureExt, StreamExt};
 use tokio::time::Instant;
@@ -9,7 +10,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::relay::Relay;
 use crate::failure::ProviderError;
-use crate::protocol::{FinishReason, Usage};
+use crate::ledger::{CallRecord, Ledger};
+use crate::prices::{Price, PriceTable, cost_nanos};
+use crate::protocol::{CallOutcome, FinishReason, LedgerOperation, Usage};
 use crate::providers::{Call, ChatEvent, ChatRequest, Provider};
 
 /// What a finished attempt learned besides its text.
@@ -29,6 +32,46 @@ impl Finished {
     }
 }
 
+/// How a chat's cost is found: the provider's own list price (OpenRouter's), else the table.
+pub struct Pricing<'a> {
+    pub table: &'a PriceTable,
+    pub listed: Option<Price>,
+}
+
+impl Pricing<'_> {
+    fn price(&self, provider: &str, answered_by: Option<&str>, asked: &str) -> Option<Price> {
+        self.listed
+            .or_else(|| answered_by.and_then(|m| self.table.lookup(provider, m)))
+            .or_else(|| self.table.lookup(provider, asked))
+    }
+}
+
+/// When an attempt's headers and first text arrived, in ms from its start.
+#[derive(Default)]
+struct Times {
+    headers: Option<u64>,
+    first_token: Option<u64>,
+}
+
+/// Records an attempt whose future was dropped before it ended, as cancelled.
+struct Unfinished<'a, 't> {
+    ledger: &'a Ledger,
+    record: Option<CallRecord>,
+    times: &'t mut Times,
+}
+
+impl Drop for Unfinished<'_, '_> {
+    fn drop(&mut self) {
+        if let Some(mut r) = self.record.take() {
+            r.headers_ms = self.times.headers;
+            r.first_token_ms = self.times.first_token;
+            r = r.ok();
+            r.outcome = CallOutcome::Cancelled;
+            self.ledger.record(r);
+        }
+    }
+}
+
 /// A chat turn's fixed parts, shared by its attempts.
 pub struct Turn<'a> {
     pub provider: &'static dyn Provider,
@@ -37,6 +80,11 @@ pub struct Turn<'a> {
     pub cancel: CancellationToken,
     /// The last attempt's request id, for the result or the guidance.
     pub request_id: Mutex<Option<String>>,
+    pub chat_id: &'a str,
+    pub ledger: &'a Ledger,
+    pub pricing: Pricing<'a>,
+    /// Attempts started so far.
+    pub attempts: AtomicU32,
 }
 
 impl Turn<'_> {
@@ -44,15 +92,84 @@ impl Turn<'_> {
         self.request_id.lock().ok().and_then(|g| g.clone())
     }
 
+    /// One attempt, recorded in the ledger whatever its end; a finished answer's usage gets
+    /// its cost and the prices used.
     pub async fn attempt(
         &self,
         relay: &tokio::sync::Mutex<Relay>,
     ) -> Result<Finished, ProviderError> {
+        let attempt = self.attempts.fetch_add(1, Ordering::SeqCst) + 1;
+        let spec = self.provider.spec();
+        let mut record =
+            CallRecord::start(spec.id, &self.call.endpoint.base_url, LedgerOperation::Chat);
+        record.chat_id = Some(self.chat_id.to_string());
+        record.attempt = Some(attempt);
+        record.model = Some(self.request.model.to_string());
+        let mut times = Times::default();
+        // A `$/cancelRequest` drops this future mid-stream: the row is written as cancelled
+        // by the guard, with what was known by then.
+        let mut guard = Unfinished {
+            ledger: self.ledger,
+            record: Some(record),
+            times: &mut times,
+        };
+        let mut outcome = self.stream_once(relay, guard.times).await;
+        let mut record = guard.record.take().unwrap_or_else(|| {
+            CallRecord::start(spec.id, &self.call.endpoint.base_url, LedgerOperation::Chat)
+        });
+        record.headers_ms = guard.times.headers;
+        record.first_token_ms = guard.times.first_token;
+        let record = match &mut outcome {
+            Ok(f) if f.reason == FinishReason::Cancelled => {
+                let mut r = record.ok();
+                r.outcome = CallOutcome::Cancelled;
+                r
+            }
+            Ok(f) => {
+                if let Some(m) = &f.model {
+                    record.model = Some(m.clone());
+                }
+                if let Some(u) = &mut f.usage {
+                    let price = self
+                        .pricing
+                        .price(spec.id, f.model.as_deref(), self.request.model);
+                    if let Some(p) = price {
+                        let nanos = cost_nanos(&p, u);
+                        u.cost_usd = Some(nanos as f64 / 1e9);
+                        u.price = Some(p.shown());
+                        record.cost_nanos = Some(nanos);
+                    }
+                    record.usage = Some(*u);
+                }
+                record.ok()
+            }
+            Err(e) => record.failed(e),
+        };
+        let mut record = record;
+        if record.request_id.is_none() {
+            record.request_id = self.request_id();
+        }
+        self.ledger.record(record);
+        outcome
+    }
+
+    async fn stream_once(
+        &self,
+        relay: &tokio::sync::Mutex<Relay>,
+        times: &mut Times,
+    ) -> Result<Finished, ProviderError> {
+        let started = Instant::now();
+        let ms =
+            |at: Instant| u64::try_from(at.duration_since(started).as_millis()).unwrap_or(u64::MAX);
+        if let Ok(mut g) = self.request_id.lock() {
+            *g = None;
+        }
         let opened = tokio::select! {
             biased;
             _ = self.cancel.cancelled() => return Ok(Finished::cancelled()),
             r = self.provider.open_chat(&self.call, &self.request) => r?,
         };
+        times.headers = Some(ms(Instant::now()));
         if let Ok(mut g) = self.request_id.lock() {
             *g = opened.request_id;
         }
@@ -94,7 +211,12 @@ impl Turn<'_> {
             };
             match item {
                 None => break,
-                Some(Ok(ChatEvent::Text(t))) => relay.push(&t),
+                Some(Ok(ChatEvent::Text(t))) => {
+                    if times.first_token.is_none() && !t.is_empty() {
+                        times.first_token = Some(ms(Instant::now()));
+                    }
+                    relay.push(&t);
+                }
                 Some(Ok(ChatEvent::Usage(u))) => done.usage = Some(u),
                 Some(Ok(ChatEvent::Model(m))) => {
                     done.model.get_or_insert(m);

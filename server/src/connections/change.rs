@@ -5,7 +5,8 @@ use std::future::Future;
 use super::{Connection, ConnectionError, Connections};
 use crate::endpoint::{header_value, normalize_base_url};
 use crate::http::Http;
-use crate::protocol::{ConnectParams, ConnectResult, DisconnectResult, KeySource};
+use crate::ledger::CallRecord;
+use crate::protocol::{ConnectParams, ConnectResult, DisconnectResult, KeySource, LedgerOperation};
 use crate::providers::{Endpoint, Entry, catalog};
 use crate::secrets::{ApiKey, CredentialSlot, SecretStore};
 use crate::settings::Settings;
@@ -132,14 +133,16 @@ impl Connections {
             key_source: req.source,
             key_hint: req.key.as_ref().map(ApiKey::hint),
         };
-        let models = entry
-            .provider
-            .validate(&conn.call(http, settings))
-            .await
-            .map_err(|error| ConnectionError::Provider {
-                error,
-                connection: Box::new(conn.clone()),
-            })?;
+        let record = CallRecord::start(spec.id, &req.base_url, LedgerOperation::Validate);
+        let validated = entry.provider.validate(&conn.call(http, settings)).await;
+        self.ledger.record(match &validated {
+            Ok(_) => record.ok(),
+            Err(e) => record.failed(e),
+        });
+        let models = validated.map_err(|error| ConnectionError::Provider {
+            error,
+            connection: Box::new(conn.clone()),
+        })?;
         let models = catalog::arrange(models, spec.suggested_models);
         let slot = CredentialSlot::inference(spec.id, &req.base_url);
         let stored_source = match (&req.key, req.source) {

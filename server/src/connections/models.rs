@@ -3,7 +3,8 @@
 
 use super::{Connection, ConnectionError, Connections};
 use crate::http::Http;
-use crate::protocol::{ActiveSelection, ModelInfo, ModelKind};
+use crate::ledger::CallRecord;
+use crate::protocol::{ActiveSelection, LedgerOperation, ModelInfo, ModelKind, ModelPrice};
 use crate::providers::catalog;
 use crate::settings::Settings;
 use crate::untrusted;
@@ -22,18 +23,30 @@ impl Connections {
             return Ok(m.clone());
         }
         let call = conn.call(http, settings);
-        let models = conn
-            .entry
-            .provider
-            .list_models(&call)
-            .await
-            .map_err(|error| ConnectionError::Provider {
-                error,
-                connection: Box::new(conn.clone()),
-            })?;
+        let record = CallRecord::start(id, &conn.endpoint.base_url, LedgerOperation::Models);
+        let listed = conn.entry.provider.list_models(&call).await;
+        self.ledger.record(match &listed {
+            Ok(_) => record.ok(),
+            Err(e) => record.failed(e),
+        });
+        let models = listed.map_err(|error| ConnectionError::Provider {
+            error,
+            connection: Box::new(conn.clone()),
+        })?;
         let models = catalog::arrange(models, conn.spec().suggested_models);
         self.inner.lock().await.models.insert(id, models.clone());
         Ok(models)
+    }
+
+    /// The price the provider's own list gives `model` (OpenRouter's), when cached.
+    pub async fn cached_price(&self, provider: &str, model: &str) -> Option<ModelPrice> {
+        let inner = self.inner.lock().await;
+        inner
+            .models
+            .get(provider)?
+            .iter()
+            .find(|m| m.id == model)?
+            .price
     }
 
     /// Cached chat model ids, for "did you mean" in guidance; empty when none were fetched.

@@ -55,7 +55,7 @@ pub enum FinishReason {
 }
 
 /// Tokens of one answer, as the provider counted them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Usage {
     /// Every input token, cached or not.
@@ -69,6 +69,12 @@ pub struct Usage {
     pub cache_write_tokens: Option<u64>,
     /// Output tokens spent on reasoning, when it says.
     pub reasoning_tokens: Option<u64>,
+    /// What the answer cost, from the price table; null when the model is unpriced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+    /// The prices used for `costUsd`, USD per million tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<crate::protocol::ModelPrice>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -45,6 +45,8 @@ kinds! {
     Timeout = "timeout",
     StreamInterrupted = "stream_interrupted",
     KeychainUnavailable = "keychain_unavailable",
+    /// This month's spend reached the monthly budget: the chat was not sent.
+    BudgetExceeded = "budget_exceeded",
 }
 
 impl std::fmt::Display for GuidanceKind {

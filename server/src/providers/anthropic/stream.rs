@@ -117,6 +117,8 @@ impl WireUsage {
             cached_input_tokens: self.cache_read_input_tokens,
             cache_write_tokens: self.cache_creation_input_tokens,
             reasoning_tokens: None,
+            cost_usd: None,
+            price: None,
         }
     }
 }
@@ -276,6 +278,8 @@ mod tests {
                     cached_input_tokens: Some(5),
                     cache_write_tokens: Some(10),
                     reasoning_tokens: None,
+                    cost_usd: None,
+                    price: None,
                 }),
                 ChatEvent::Finish(FinishReason::Stop),
             ]

@@ -80,6 +80,8 @@ impl From<WireUsage> for Usage {
             cached_input_tokens: u.prompt_tokens_details.and_then(|d| d.cached_tokens),
             cache_write_tokens: None,
             reasoning_tokens: u.completion_tokens_details.and_then(|d| d.reasoning_tokens),
+            cost_usd: None,
+            price: None,
         }
     }
 }
@@ -227,6 +229,8 @@ mod tests {
                     cached_input_tokens: Some(3),
                     cache_write_tokens: None,
                     reasoning_tokens: Some(1),
+                    cost_usd: None,
+                    price: None,
                 }),
             ]
         );

@@ -1,0 +1,275 @@
+//! The request ledger: one row per provider call — key checks, model lists, every chat
+//! attempt — in SQLite (`$SIDEKICK_HOME/sidekick.db`), with tokens and cost, never a key, a
+//! prompt or an answer. One thread owns the database; callers send it commands, so no stream
+//! ever waits on the disk. A database that cannot be read is set aside and a new one started.
+
+mod db;
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc as sync_mpsc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::protocol::{
+    CallOutcome, LedgerOperation, RequestLogEntry, RequestLogParams, RequestLogResult, SpendParams,
+    SpendResult, Usage,
+};
+
+pub use db::ROW_CAP;
+
+/// The database's file name, in `$SIDEKICK_HOME` or the OS data directory.
+pub const FILE_NAME: &str = "sidekick.db";
+
+/// One finished provider call, before the database gives it an id.
+#[derive(Debug, Clone)]
+pub struct CallRecord {
+    pub started_at_ms: i64,
+    pub provider: String,
+    pub host: String,
+    pub operation: LedgerOperation,
+    pub model: Option<String>,
+    pub chat_id: Option<String>,
+    pub attempt: Option<u32>,
+    pub outcome: CallOutcome,
+    pub http_status: Option<u16>,
+    pub guidance_kind: Option<String>,
+    pub request_id: Option<String>,
+    pub headers_ms: Option<u64>,
+    pub first_token_ms: Option<u64>,
+    pub duration_ms: u64,
+    pub usage: Option<Usage>,
+    /// Nano-dollars; None when unpriced or no tokens were used.
+    pub cost_nanos: Option<i64>,
+}
+
+impl CallRecord {
+    /// A call that starts now; fill in the rest when it ends.
+    pub fn start(provider: &str, base_url: &str, operation: LedgerOperation) -> CallRecord {
+        CallRecord {
+            started_at_ms: now_ms(),
+            provider: provider.to_string(),
+            host: crate::endpoint::host(base_url),
+            operation,
+            model: None,
+            chat_id: None,
+            attempt: None,
+            outcome: CallOutcome::Ok,
+            http_status: None,
+            guidance_kind: None,
+            request_id: None,
+            headers_ms: None,
+            first_token_ms: None,
+            duration_ms: 0,
+            usage: None,
+            cost_nanos: None,
+        }
+    }
+
+    /// Milliseconds since `started_at_ms`.
+    pub fn elapsed_ms(&self) -> u64 {
+        u64::try_from(now_ms() - self.started_at_ms).unwrap_or(0)
+    }
+
+    /// Ends the call as failed with what the failure says.
+    pub fn failed(mut self, err: &crate::failure::ProviderError) -> CallRecord {
+        self.outcome = CallOutcome::Failed;
+        self.guidance_kind = Some(crate::guidance::kind_of(err.category()).to_string());
+        if let Some(api) = err.api() {
+            self.http_status = api.status;
+            self.request_id = api.request_id.clone();
+        }
+        self.duration_ms = self.elapsed_ms();
+        self
+    }
+
+    pub fn ok(mut self) -> CallRecord {
+        self.outcome = CallOutcome::Ok;
+        self.duration_ms = self.elapsed_ms();
+        self
+    }
+}
+
+/// This month's spend, for the budget.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct MonthSpend {
+    pub nanos: i64,
+    pub unpriced_calls: u64,
+}
+
+impl MonthSpend {
+    pub fn usd(&self) -> f64 {
+        self.nanos as f64 / 1e9
+    }
+}
+
+enum Command {
+    Record(Box<CallRecord>),
+    Log(
+        RequestLogParams,
+        oneshot::Sender<Result<RequestLogResult, String>>,
+    ),
+    Spend(
+        SpendParams,
+        oneshot::Sender<Result<(SpendResult, i64), String>>,
+    ),
+    Month(oneshot::Sender<MonthSpend>),
+    /// True the first time it is asked in a calendar month (the budget warning).
+    FirstWarningThisMonth(oneshot::Sender<bool>),
+    Retention(u32),
+    /// Answers once every command sent before it is done (tests, shutdown).
+    Flush(oneshot::Sender<()>),
+}
+
+/// A handle on the ledger thread. Cheap to clone; a ledger that could not start records
+/// nothing and answers empty.
+#[derive(Clone)]
+pub struct Ledger {
+    tx: Option<sync_mpsc::Sender<Command>>,
+    path: Option<PathBuf>,
+}
+
+impl Ledger {
+    /// Opens (or creates) the database in `dir` and starts its thread; every recorded entry,
+    /// with its id, also goes to `logged`. The warning, if any, is for one message to the user.
+    pub fn open(
+        dir: Option<&Path>,
+        retention_days: u32,
+        logged: mpsc::UnboundedSender<RequestLogEntry>,
+    ) -> (Ledger, Option<String>) {
+        let path = dir.map(|d| d.join(FILE_NAME));
+        let (database, warning) = db::Db::open_or_recover(path.as_deref());
+        if let Some(w) = &warning {
+            tracing::warn!("{w}");
+        }
+        let (tx, rx) = sync_mpsc::channel::<Command>();
+        let spawned = std::thread::Builder::new()
+            .name("sidekick-ledger".into())
+            .spawn(move || run(database, rx, logged, retention_days));
+        match spawned {
+            Ok(_) => (Ledger { tx: Some(tx), path }, warning),
+            Err(e) => {
+                tracing::warn!("ledger thread did not start: {e}");
+                (Ledger::off(), warning)
+            }
+        }
+    }
+
+    /// A ledger that keeps nothing (unit tests of other parts).
+    pub fn off() -> Ledger {
+        Ledger {
+            tx: None,
+            path: None,
+        }
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    fn send(&self, c: Command) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(c);
+        }
+    }
+
+    /// Records a call; returns at once.
+    pub fn record(&self, r: CallRecord) {
+        self.send(Command::Record(Box::new(r)));
+    }
+
+    pub fn set_retention(&self, days: u32) {
+        self.send(Command::Retention(days));
+    }
+
+    pub async fn log(&self, p: RequestLogParams) -> Result<RequestLogResult, String> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Command::Log(p, tx));
+        rx.await.unwrap_or_else(|_| {
+            Ok(RequestLogResult {
+                entries: Vec::new(),
+                next_before: None,
+            })
+        })
+    }
+
+    /// Spend over local dates, and the total in nano-dollars.
+    pub async fn spend(&self, p: SpendParams) -> Result<(SpendResult, i64), String> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Command::Spend(p, tx));
+        rx.await
+            .unwrap_or_else(|_| Err("the ledger is not running".into()))
+    }
+
+    pub async fn month(&self) -> MonthSpend {
+        let (tx, rx) = oneshot::channel();
+        self.send(Command::Month(tx));
+        rx.await.unwrap_or_default()
+    }
+
+    pub async fn first_warning_this_month(&self) -> bool {
+        let (tx, rx) = oneshot::channel();
+        self.send(Command::FirstWarningThisMonth(tx));
+        rx.await.unwrap_or(false)
+    }
+
+    /// Waits until everything sent before is written.
+    pub async fn flush(&self) {
+        let (tx, rx) = oneshot::channel();
+        self.send(Command::Flush(tx));
+        let _ = rx.await;
+    }
+}
+
+/// The ledger thread: every command in order, pruning old rows now and then.
+fn run(
+    mut database: db::Db,
+    rx: sync_mpsc::Receiver<Command>,
+    logged: mpsc::UnboundedSender<RequestLogEntry>,
+    mut retention_days: u32,
+) {
+    let prune_every = Duration::from_secs(3600);
+    database.prune(retention_days);
+    let mut last_prune = std::time::Instant::now();
+    while let Ok(command) = rx.recv() {
+        match command {
+            Command::Record(r) => match database.insert(&r) {
+                Ok(entry) => {
+                    let _ = logged.send(entry);
+                }
+                Err(e) => tracing::warn!("ledger: could not record a call: {e}"),
+            },
+            Command::Log(p, reply) => {
+                let _ = reply.send(database.log(&p).map_err(|e| e.to_string()));
+            }
+            Command::Spend(p, reply) => {
+                let _ = reply.send(database.spend(&p));
+            }
+            Command::Month(reply) => {
+                let _ = reply.send(database.month().unwrap_or_default());
+            }
+            Command::FirstWarningThisMonth(reply) => {
+                let _ = reply.send(database.first_warning_this_month().unwrap_or(false));
+            }
+            Command::Retention(days) => {
+                retention_days = days;
+                database.prune(days);
+                last_prune = std::time::Instant::now();
+            }
+            Command::Flush(reply) => {
+                let _ = reply.send(());
+            }
+        }
+        if last_prune.elapsed() > prune_every {
+            database.prune(retention_days);
+            last_prune = std::time::Instant::now();
+        }
+    }
+}
+
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
