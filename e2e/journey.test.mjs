@@ -156,6 +156,13 @@ async function enterValidKey() {
   await waitStatus(MODEL, (t) => t.includes(MODEL));
 }
 
+/** The usage view's content frame (an editor-area panel), once its log is there. */
+async function usageView(page) {
+  const frame = webview(page, EXTENSION_ID, { view: false });
+  await frame.locator('[data-testid="request-log"]').waitFor({ timeout: TIMEOUTS.medium });
+  return frame;
+}
+
 // ---- setup and teardown ----------------------------------------------------------------------
 
 before(async () => {
@@ -428,7 +435,10 @@ describe('Sidekick in a real VS Code (code-server)', () => {
       return text.includes('def greet(name: str) -> str:') && text.includes('print(greet("Sidekick"))');
     });
 
-    // With no editor open, Insert opens a new document in the fence's language.
+    // With no editor open, Insert opens a new document in the fence's language. Insert shows
+    // the editor it wrote to (and focuses it) just after the text lands: wait for that, or the
+    // focus change would close the command palette under our typing.
+    await page.locator('.editor-instance .monaco-editor.focused').waitFor({ timeout: TIMEOUTS.medium });
     await runCommand(page, 'View: Close All Editors');
     const dontSave = page.locator('.monaco-dialog-box').getByRole('button', { name: "Don't Save" });
     await dontSave.click({ timeout: TIMEOUTS.short }).catch(() => undefined);
@@ -559,6 +569,34 @@ describe('Sidekick in a real VS Code (code-server)', () => {
     await enterValidKey();
     const again = await ask('Hello again');
     await settled(again, ['done']);
+  });
+
+  step('4f request log: every call just made, with tokens, cost and failures; the spend in the status bar', async () => {
+    const { page } = s;
+    // The answer above shows its tokens and cost.
+    const last = assistants().last();
+    assert.match(await last.locator('[data-testid="message-usage"]').innerText(), /^\d[\d,]* in · \d[\d,]* out · (\$|<\$)/);
+    await runCommand(page, 'Sidekick: Show Request Log');
+    const log = await usageView(page);
+    const rows = log.locator('[data-testid="log-row"]');
+    await waitFor('the request log rows', async () => (await rows.count()) >= 8);
+    const texts = await rows.allInnerTexts();
+    assert.match(texts[0], /openai\s+gpt-4o-mini\S*\s+chat\s+ok\s+200/, `newest first: ${texts[0]}`);
+    assert.ok(texts.some((t) => /validate\s+invalid_key\s+401/.test(t)), 'the wrong key of step 1');
+    assert.ok(texts.some((t) => /chat \(try 2\)\s+ok/.test(t)), 'the rate-limited chat, retried');
+    assert.ok(texts.some((t) => /chat\s+quota_exceeded\s+429/.test(t)), 'the quota failure');
+    assert.ok(texts.some((t) => /\$0\.\d{4}|<\$0\.0001/.test(t)), 'costs from the price table');
+    assert.match(await log.locator('[data-testid="spend-summary"]').innerText(), /so far this month/);
+    await shot('4f-request-log');
+    // A new answer appears at the top while the log is open.
+    const countBefore = await rows.count();
+    // The chat view is still beside the log (a click on its activity-bar icon would hide it).
+    const answer = await ask('Logged live?');
+    await settled(answer, ['done']);
+    await waitFor('the live row', async () => (await rows.count()) === countBefore + 1);
+    const spend = statusItem(page, `${EXTENSION_ID}.sidekick.spend`);
+    await waitFor('the spend in the status bar', async () => /\$/.test(await spend.innerText().catch(() => '')));
+    await page.keyboard.press('Escape');
   });
 
   step('5 the sidecar is killed mid-answer: restarted, history kept, next question works', async () => {

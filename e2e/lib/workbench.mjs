@@ -19,11 +19,22 @@ export async function waitQuickInput(page, title, timeout = T.medium) {
 
 /** Runs a command from the palette by its exact label ("Sidekick: Select Your AI"). */
 export async function runCommand(page, label) {
-  await page.keyboard.press('Escape'); // close whatever quick input is open
   const widget = quickInput(page);
-  await page.keyboard.press('F1');
   const input = widget.locator('.quick-input-box input');
-  await input.waitFor({ state: 'visible', timeout: T.short });
+  // F1 pressed while a webview's iframe has the focus reaches the workbench only through the
+  // webview's key forwarding, which can lose it: then the workbench gets the focus back (a
+  // click on the status bar's empty space does nothing else) and F1 goes again.
+  for (let tries = 1; ; tries++) {
+    await page.keyboard.press('Escape'); // close whatever quick input is open
+    await page.keyboard.press('F1');
+    const shown = await input.waitFor({ state: 'visible', timeout: 3000 }).then(
+      () => true,
+      () => false,
+    );
+    if (shown) break;
+    if (tries === 3) throw new Error('the command palette did not open');
+    await page.locator('.part.statusbar').click({ position: { x: 400, y: 5 } });
+  }
   await input.fill(`>${label}`);
   // The label, alone or followed by a note ("…, recently used").
   const row = widget.locator(`.monaco-list-row[aria-label="${label}"], .monaco-list-row[aria-label^="${label}, "]`);
@@ -84,11 +95,14 @@ export function statusItem(page, id) {
   return page.locator(`.statusbar-item[id="${id}"]`);
 }
 
-/** The content frame of the webview of `extensionId`. */
-export function webview(page, extensionId) {
-  return page
-    .frameLocator(`iframe.webview[src*="extensionId=${extensionId}"]`)
-    .frameLocator('iframe#active-frame');
+/**
+ * The content frame of a webview of `extensionId`: a view in a side bar (`purpose=webviewView`
+ * in its src), or with `view: false` a panel in the editor area (no purpose).
+ */
+export function webview(page, extensionId, { view = true } = {}) {
+  const host = `iframe.webview[src*="extensionId=${extensionId}"]`;
+  const which = view ? `${host}[src*="purpose=webviewView"]` : `${host}:not([src*="purpose="])`;
+  return page.frameLocator(which).frameLocator('iframe#active-frame');
 }
 
 /** The open text editor's visible text (Monaco renders spaces as U+00A0). */

@@ -1,4 +1,5 @@
-// Bundles the extension (dist/extension.js), the chat webview (dist/webview/main.js + main.css)
+// Bundles the extension (dist/extension.js), the chat webview (dist/webview/main.js + main.css),
+// the usage view (dist/webview/usage.js + usage.css)
 // and, with --tests, the TypeScript tests (out/test/**). --production minifies and drops source maps.
 import * as esbuild from 'esbuild';
 import { readdirSync, rmSync } from 'node:fs';
@@ -40,6 +41,20 @@ const builds = [
     ...common,
     entryPoints: [at('extension/src/chat/webview/style.css')],
     outfile: at('dist/webview/main.css'),
+  }),
+  // The usage view (request log and spend).
+  esbuild.build({
+    ...common,
+    entryPoints: [at('extension/src/usage/webview/main.ts')],
+    outfile: at('dist/webview/usage.js'),
+    platform: 'browser',
+    format: 'iife',
+    target: 'chrome120',
+  }),
+  esbuild.build({
+    ...common,
+    entryPoints: [at('extension/src/usage/webview/style.css')],
+    outfile: at('dist/webview/usage.css'),
   }),
 ];
 

@@ -27,6 +27,9 @@ import {
   ListModelsRequest,
   ListProvidersRequest,
   PROTOCOL_VERSION,
+  RequestLogRequest,
+  RequestLoggedNotification,
+  SpendRequest,
   SecretsDeleteRequest,
   SecretsGetRequest,
   SecretsStoreRequest,
@@ -43,8 +46,13 @@ import {
   type ListModelsParams,
   type ListModelsResult,
   type ProvidersState,
+  type RequestLogEntry,
+  type RequestLogParams,
+  type RequestLogResult,
   type SelectModelParams,
   type SelectModelResult,
+  type SpendParams,
+  type SpendResult,
 } from './protocol';
 import { protocolMismatch } from './version';
 import { serverLogLevel } from './serverLog';
@@ -107,6 +115,8 @@ export interface SidekickClientEvents {
   onStateChanged(state: ProvidersState): void;
   onChatDelta(delta: ChatDeltaParams): void;
   onChatStatus(status: ChatStatusParams): void;
+  /** The ledger recorded a provider call. */
+  onRequestLogged?(entry: RequestLogEntry): void;
   /** The server (re)started and answered `initialize`: re-fetch what it knows. */
   onRunning(): void;
   /** The client stopped for good (gave up restarting, or a restart is under way). */
@@ -208,6 +218,7 @@ export class SidekickClient implements vscode.Disposable {
     client.onNotification(StateChangedNotification, (p) => this.events.onStateChanged(p));
     client.onNotification(ChatDeltaNotification, (p) => this.events.onChatDelta(p));
     client.onNotification(ChatStatusNotification, (p) => this.events.onChatStatus(p));
+    client.onNotification(RequestLoggedNotification, (p) => this.events.onRequestLogged?.(p));
     const secrets = this.context.secrets;
     client.onRequest(SecretsGetRequest, async (p) => ({ value: (await secrets.get(p.key)) ?? null }));
     client.onRequest(SecretsStoreRequest, async (p) => {
@@ -285,6 +296,12 @@ export class SidekickClient implements vscode.Disposable {
   }
   async disconnect(params: DisconnectParams): Promise<DisconnectResult> {
     return (await this.runningClient()).sendRequest(DisconnectRequest, params);
+  }
+  async requestLog(params: RequestLogParams): Promise<RequestLogResult> {
+    return (await this.runningClient()).sendRequest(RequestLogRequest, params);
+  }
+  async spend(params: SpendParams): Promise<SpendResult> {
+    return (await this.runningClient()).sendRequest(SpendRequest, params);
   }
   /** The token cancels (`$/cancelRequest`); the answer is then error -32800. */
   async chat(params: ChatParams, token: vscode.CancellationToken): Promise<ChatResult> {

@@ -8,6 +8,7 @@ import type { SidekickClient } from './client';
 import * as flows from './flows';
 import { matchesWords } from './modelList';
 import type { ActionRunner, Severity } from './guidance';
+import { settingsQuery } from './settings';
 
 /** Every command id, exactly as contributed in package.json. */
 export const CommandId = {
@@ -21,6 +22,8 @@ export const CommandId = {
   showLogs: 'sidekick.showLogs',
   focusChat: 'sidekick.focusChat',
   openSettings: 'sidekick.openSettings',
+  showRequestLog: 'sidekick.showRequestLog',
+  showSpend: 'sidekick.showSpend',
 } as const;
 
 /** Set while some provider is connected: the chat title bar shows Disconnect only then. */
@@ -187,6 +190,8 @@ export interface CommandDeps {
   lastEditor(): vscode.TextEditor | undefined;
   /** Starts the server again from scratch (new binary lookup, new process). */
   restartServer(): Promise<void>;
+  /** Opens the usage view (request log and spend) at a section. */
+  showUsage(section: 'log' | 'spend'): void;
 }
 
 /**
@@ -235,9 +240,12 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     vscode.commands.registerCommand(CommandId.stop, () => panel.stop()),
     vscode.commands.registerCommand(CommandId.showLogs, () => log.show(true)),
     vscode.commands.registerCommand(CommandId.focusChat, () => panel.focusPrompt()),
-    vscode.commands.registerCommand(CommandId.openSettings, () =>
-      vscode.commands.executeCommand('workbench.action.openSettings', '@ext:sidekick.sidekick'),
+    // "Raise the budget" passes "budget": the Settings editor opens on sidekick.budget.
+    vscode.commands.registerCommand(CommandId.openSettings, (section?: unknown) =>
+      vscode.commands.executeCommand('workbench.action.openSettings', settingsQuery(section)),
     ),
+    vscode.commands.registerCommand(CommandId.showRequestLog, () => deps.showUsage('log')),
+    vscode.commands.registerCommand(CommandId.showSpend, () => deps.showUsage('spend')),
     vscode.commands.registerCommand(CommandId.restartServer, async () => {
       try {
         await deps.restartServer();

@@ -6,7 +6,9 @@ import { ChatPanel } from './chat/panel';
 import { ProtocolMismatchError, ServerNotFoundError, SidekickClient } from './client';
 import { CONNECTED_CONTEXT, registerCommands } from './commands';
 import type { ProvidersState } from './protocol';
+import { SpendItem } from './spend';
 import { StatusItem } from './status';
+import { UsagePanel } from './usage/panel';
 
 let client: SidekickClient | undefined;
 
@@ -31,10 +33,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     onStateChanged: showState,
     onChatDelta: (delta) => panel.onDelta(delta),
     onChatStatus: (s) => panel.onStatus(s),
-    onRunning: () => void refresh(),
+    onRequestLogged: (entry) => {
+      usage.onLogged(entry);
+      spend.refreshSoon();
+    },
+    onRunning: () => {
+      void refresh();
+      void spend.refresh();
+    },
     onStopped: () => status.setServerDown(true),
   });
   client = sidekick;
+  const spend = new SpendItem((p) => sidekick.spend(p));
+  const usage = new UsagePanel(context, sidekick, log);
   const panel = new ChatPanel(context, {
     client: sidekick,
     log,
@@ -77,6 +88,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     log,
     status,
+    spend,
+    usage,
     panel,
     { dispose: () => void sidekick.dispose() },
     vscode.window.registerWebviewViewProvider(ChatPanel.viewId, panel),
@@ -90,6 +103,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
           .then((choice) => choice && vscode.commands.executeCommand('sidekick.restartServer'));
       } else if (e.affectsConfiguration('sidekick')) {
         sidekick.sendSettings();
+        // A new budget changes what the spend item says.
+        if (e.affectsConfiguration('sidekick.budget')) spend.refreshSoon();
       }
     }),
     ...registerCommands({
@@ -98,6 +113,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       log,
       lastEditor: () => lastEditor,
       restartServer: () => startServer(true),
+      showUsage: (section) => usage.show(section),
     }),
   );
 

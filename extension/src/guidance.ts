@@ -33,6 +33,7 @@ export const KIND_STYLE: Record<GuidanceKind, { severity: Severity; icon: string
   timeout: { severity: 'warning', icon: 'watch' },
   stream_interrupted: { severity: 'warning', icon: 'debug-disconnect' },
   keychain_unavailable: { severity: 'error', icon: 'key' },
+  budget_exceeded: { severity: 'warning', icon: 'credit-card' },
 };
 
 /** What a guidance button does, after validation. */

@@ -30,6 +30,8 @@ export const Method = {
   selectModel: 'sidekick/selectModel',
   disconnect: 'sidekick/disconnect',
   chat: 'sidekick/chat',
+  requestLog: 'sidekick/requestLog',
+  spend: 'sidekick/spend',
 } as const;
 
 /** Server → client notifications. */
@@ -37,6 +39,7 @@ export const Notification = {
   stateChanged: 'sidekick/stateChanged',
   chatDelta: 'sidekick/chatDelta',
   chatStatus: 'sidekick/chatStatus',
+  requestLogged: 'sidekick/requestLogged',
 } as const;
 
 /** Server → client requests, sent only when the client set `clientSecretStorage: true`. */
@@ -225,6 +228,10 @@ export interface Usage {
   cacheWriteTokens: number | null;
   /** Output tokens spent on reasoning, when it says. */
   reasoningTokens: number | null;
+  /** What the answer cost, from the price table; absent when the model is unpriced. */
+  costUsd?: number;
+  /** The prices used for `costUsd`. */
+  price?: ModelPrice;
 }
 
 export interface ChatResult {
@@ -273,6 +280,7 @@ export const GUIDANCE_KINDS = [
   'timeout',
   'stream_interrupted',
   'keychain_unavailable',
+  'budget_exceeded',
 ] as const;
 
 export type GuidanceKind = (typeof GUIDANCE_KINDS)[number];
@@ -327,6 +335,78 @@ export interface ServerSettings {
   clientSecretStorage?: boolean;
   /** `max_tokens` for Anthropic when a chat names none; null: the per-model default. */
   anthropic?: { maxTokens?: number | null };
+  /** This month's spending limit (USD, null: none) and the share that warns. */
+  budget?: { monthlyUsd?: number | null; warnPercent?: number };
+  ledger?: { retentionDays?: number };
+  /** A price file in LiteLLM's format; null: `$SIDEKICK_HOME/prices.json` when present. */
+  prices?: { path?: string | null };
+}
+
+export type LedgerOperation = 'validate' | 'models' | 'chat' | 'usage';
+export type CallOutcome = 'ok' | 'failed' | 'cancelled';
+
+/** One provider call the ledger recorded. Never a key, a prompt or an answer. */
+export interface RequestLogEntry {
+  id: number;
+  /** Unix ms. */
+  startedAt: number;
+  provider: ProviderId;
+  host: string;
+  operation: LedgerOperation;
+  model: string | null;
+  chatId: string | null;
+  attempt: number | null;
+  outcome: CallOutcome;
+  httpStatus: number | null;
+  guidanceKind: string | null;
+  requestId: string | null;
+  headersMs: number | null;
+  firstTokenMs: number | null;
+  durationMs: number;
+  inputTokens: number | null;
+  cachedInputTokens: number | null;
+  outputTokens: number | null;
+  reasoningTokens: number | null;
+  /** Null: no tokens, or the model is unpriced. */
+  costUsd: number | null;
+}
+
+export interface RequestLogParams {
+  limit?: number;
+  before?: number;
+  provider?: string;
+  model?: string;
+  outcome?: CallOutcome;
+  operation?: LedgerOperation;
+}
+
+export interface RequestLogResult {
+  entries: RequestLogEntry[];
+  nextBefore: number | null;
+}
+
+export interface SpendParams {
+  /** `YYYY-MM-DD`, local, inclusive. */
+  from: string;
+  to: string;
+  groupBy?: 'day' | 'model' | 'provider';
+}
+
+export interface SpendGroup {
+  key: string;
+  costUsd: number;
+  inputTokens: number;
+  outputTokens: number;
+  calls: number;
+}
+
+export interface SpendResult {
+  currency: 'usd';
+  total: number;
+  unpricedCalls: number;
+  groups: SpendGroup[];
+  budgetUsd: number | null;
+  warnPercent: number;
 }
 
 /** Commands the server may name in guidance actions. */
@@ -335,6 +415,8 @@ export const GUIDANCE_COMMANDS = [
   'sidekick.selectModel',
   'sidekick.newChat',
   'sidekick.showLogs',
+  'sidekick.openSettings',
+  'sidekick.showSpend',
 ] as const;
 
 /** Params of a method that takes none. */
@@ -347,11 +429,14 @@ export const ListModelsRequest = new RequestType<ListModelsParams, ListModelsRes
 export const SelectModelRequest = new RequestType<SelectModelParams, SelectModelResult, void>(Method.selectModel);
 export const DisconnectRequest = new RequestType<DisconnectParams, DisconnectResult, void>(Method.disconnect);
 export const ChatRequest = new RequestType<ChatParams, ChatResult, void>(Method.chat);
+export const RequestLogRequest = new RequestType<RequestLogParams, RequestLogResult, void>(Method.requestLog);
+export const SpendRequest = new RequestType<SpendParams, SpendResult, void>(Method.spend);
 
 // Server → client notifications.
 export const StateChangedNotification = new NotificationType<ProvidersState>(Notification.stateChanged);
 export const ChatDeltaNotification = new NotificationType<ChatDeltaParams>(Notification.chatDelta);
 export const ChatStatusNotification = new NotificationType<ChatStatusParams>(Notification.chatStatus);
+export const RequestLoggedNotification = new NotificationType<RequestLogEntry>(Notification.requestLogged);
 
 // Server → client requests.
 export const SecretsGetRequest = new RequestType<SecretParams, SecretValue, void>(ClientRequest.secretsGet);

@@ -34,10 +34,30 @@ export function serverSettings(get: SettingGetter): ServerSettings {
     const n = int(get, 'anthropic.maxTokens');
     if (n !== undefined) out.anthropic = { maxTokens: n };
   }
+  // null is sent too: it takes a budget back to none.
+  const monthlyUsd = get('budget.monthlyUsd');
+  const warnPercent = int(get, 'budget.warnPercent');
+  if (monthlyUsd === null || typeof monthlyUsd === 'number' || warnPercent !== undefined) {
+    out.budget = {};
+    if (monthlyUsd === null) out.budget.monthlyUsd = null;
+    else if (typeof monthlyUsd === 'number' && Number.isFinite(monthlyUsd)) out.budget.monthlyUsd = monthlyUsd;
+    if (warnPercent !== undefined) out.budget.warnPercent = warnPercent;
+  }
+  const retentionDays = int(get, 'ledger.retentionDays');
+  if (retentionDays !== undefined) out.ledger = { retentionDays };
+  const pricesPath = get('prices.path');
+  if (typeof pricesPath === 'string') out.prices = { path: pricesPath.trim() || null };
   return out;
 }
 
 /** `initializationOptions`: the settings plus `clientSecretStorage: true`. */
 export function initializationOptions(get: SettingGetter): ServerSettings {
   return { ...serverSettings(get), clientSecretStorage: true };
+}
+
+/** The Settings editor's query for `sidekick.openSettings` and its optional section ("budget"). */
+export function settingsQuery(section: unknown): string {
+  return typeof section === 'string' && /^[a-zA-Z.]{1,40}$/.test(section)
+    ? `sidekick.${section}`
+    : '@ext:sidekick.sidekick';
 }

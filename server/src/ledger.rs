@@ -28,7 +28,12 @@ pub struct CallRecord {
     pub provider: String,
     pub host: String,
     pub operation: LedgerOperation,
+    /// The model that answered, or the one asked when none said.
     pub model: Option<String>,
+    /// The model asked for (spans only; the database keeps `model`).
+    pub request_model: Option<String>,
+    /// How a chat attempt ended (spans only).
+    pub finish_reason: Option<String>,
     pub chat_id: Option<String>,
     pub attempt: Option<u32>,
     pub outcome: CallOutcome,
@@ -52,6 +57,8 @@ impl CallRecord {
             host: crate::endpoint::host(base_url),
             operation,
             model: None,
+            request_model: None,
+            finish_reason: None,
             chat_id: None,
             attempt: None,
             outcome: CallOutcome::Ok,
@@ -173,8 +180,9 @@ impl Ledger {
         }
     }
 
-    /// Records a call; returns at once.
+    /// Records a call (and exports it as a span when a team asked for them); returns at once.
     pub fn record(&self, r: CallRecord) {
+        crate::telemetry::export(&r);
         self.send(Command::Record(Box::new(r)));
     }
 

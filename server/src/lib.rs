@@ -19,6 +19,7 @@ pub mod session;
 pub mod settings;
 pub mod state;
 pub mod stdio;
+pub mod telemetry;
 pub mod transport;
 pub mod untrusted;
 

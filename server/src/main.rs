@@ -48,6 +48,8 @@ fn main() -> anyhow::Result<()> {
         .with_env_filter(log_filter(std::env::var("SIDEKICK_LOG").ok().as_deref()))
         .init();
     tracing::info!("sidekick-server {} starting", env!("CARGO_PKG_VERSION"));
+    // Spans for teams, only when OTEL_EXPORTER_OTLP_*ENDPOINT asks for them.
+    sidekick_server::telemetry::init();
     // One thread: a chat's stream is read by hyper's connection task and parsed by the chat's
     // task, and on one thread handing each body frame from one to the other is a queue push,
     // not a cross-thread wake-up. The work is I/O and microseconds of parsing per chunk: one
@@ -63,7 +65,8 @@ fn main() -> anyhow::Result<()> {
         .block_on(runtime.spawn(sidekick_server::serve_stdio()))
         .unwrap_or_else(|e| Err(anyhow::anyhow!("the server task failed: {e}")));
     // Dropping the runtime would wait for the stdin reader, which may sit in a blocking read
-    // for ever: the session is over, so is the process.
+    // for ever: the session is over, so is the process — once queued spans are sent.
+    sidekick_server::telemetry::shutdown();
     match served {
         Ok(()) => std::process::exit(0),
         Err(e) => {

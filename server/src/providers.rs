@@ -150,6 +150,8 @@ pub type ChatStream = Pin<Box<dyn Stream<Item = Result<ChatEvent, ProviderError>
 
 /// A chat whose response headers arrived: its request id and its events.
 pub struct OpenedChat {
+    /// The response's status (a 2xx: anything else is a failure).
+    pub status: u16,
     pub request_id: Option<String>,
     pub events: ChatStream,
 }

@@ -121,6 +121,7 @@ async fn every_call_is_a_row_with_its_fields() {
         "the model that answered, priced as its family"
     );
     assert_eq!(first["attempt"], 1);
+    assert_eq!(first["httpStatus"], 200);
     assert_eq!(
         (
             first["inputTokens"].as_u64(),

@@ -3,7 +3,7 @@
 // persists it per workspace and sends snapshots to the webview.
 
 import type { GuidanceCard } from '../guidance';
-import type { ChatMessage, ChatResult, FinishReason } from '../protocol';
+import type { ChatMessage, ChatResult, FinishReason, Usage } from '../protocol';
 
 /** Where an assistant answer stands. User messages are always `done`. */
 export type MessageStatus = 'streaming' | 'done' | 'stopped' | 'interrupted' | 'failed';
@@ -34,6 +34,8 @@ export interface MessageView {
   finishReason?: FinishReason;
   /** A card's button fixed the problem (a model picked, a key entered): offer "Ask again". */
   fixed?: boolean;
+  /** Tokens and cost of a finished answer. */
+  usage?: Usage;
 }
 
 export interface ChatViewState {
@@ -135,6 +137,7 @@ export function reduce(state: ChatViewState, action: ChatAction): ChatViewState 
               status: action.result.finishReason === 'cancelled' ? 'stopped' : 'done',
               model: action.result.model,
               finishReason: action.result.finishReason,
+              ...(action.result.usage ? { usage: action.result.usage } : {}),
             }),
       );
     case 'stopped':

@@ -3,7 +3,11 @@ import { describe, it } from 'node:test';
 import { contentSecurityPolicy, makeNonce, webviewHtml } from '../../src/chat/html';
 import { parseFromWebview } from '../../src/chat/messages';
 import { fenceFor, insertionText, languageForFence, selectionPrompt } from '../../src/chat/prompt';
-import { initializationOptions, serverSettings } from '../../src/settings';
+import { initializationOptions, serverSettings, settingsQuery } from '../../src/settings';
+import { usageLine, usd } from '../../src/chat/usage';
+import { spendView, thisMonth } from '../../src/usage/spend';
+import { matchesFilter, parseFromUsage } from '../../src/usage/messages';
+import type { RequestLogEntry, SpendResult, Usage } from '../../src/protocol';
 import { serverLogLevel } from '../../src/serverLog';
 
 describe('settings', () => {
@@ -131,5 +135,78 @@ describe('a code block inserted with no editor open', () => {
     assert.equal(languageForFence(undefined, known), 'plaintext');
     assert.equal(languageForFence('', known), 'plaintext');
     assert.equal(languageForFence('brainfuck', known), 'plaintext');
+  });
+});
+
+describe('the ledger in the extension', () => {
+  const u = (extra: Partial<Usage> = {}): Usage => ({
+    promptTokens: 1200,
+    completionTokens: 340,
+    totalTokens: 1540,
+    cachedInputTokens: null,
+    cacheWriteTokens: null,
+    reasoningTokens: null,
+    ...extra,
+  });
+
+  it('puts tokens and cost under an answer, the prices in the hover', () => {
+    const line = usageLine(u({ costUsd: 0.000384, price: { inputPerMtok: 0.15, outputPerMtok: 0.6 } }));
+    assert.equal(line?.text, '1,200 in · 340 out · $0.0004');
+    assert.match(line?.title ?? '', /\$0\.15 per million input tokens and \$0\.6 per million output/);
+    assert.equal(usageLine(u({ cachedInputTokens: 1000, reasoningTokens: 200, costUsd: 1.5 }))?.text, '1,200 in (1,000 cached) · 340 out (200 reasoning) · $1.50');
+    const unpriced = usageLine(u());
+    assert.equal(unpriced?.text, '1,200 in · 340 out · unpriced');
+    assert.match(unpriced?.title ?? '', /No price is known/);
+    assert.equal(usageLine(null), undefined);
+    assert.equal(usd(0.00001), '<$0.0001');
+  });
+
+  it('shows the month against the budget, warning past warnPercent', () => {
+    const s = (total: number, budgetUsd: number | null, unpricedCalls = 0): SpendResult => ({
+      currency: 'usd', total, unpricedCalls, groups: [], budgetUsd, warnPercent: 80,
+    });
+    assert.deepEqual(
+      { ...spendView(s(3.42, 20)), tooltip: '' },
+      { text: '$(credit-card) $3.42 / $20', tooltip: '', warn: false, hidden: false },
+    );
+    assert.equal(spendView(s(16, 20)).warn, true);
+    assert.match(spendView(s(21, 20)).tooltip, /paused until the budget is raised/);
+    assert.equal(spendView(s(0, null)).hidden, true, 'nothing to say without a budget or spend');
+    assert.match(spendView(s(1, null, 2)).tooltip, /2 answers had no price/);
+    assert.deepEqual(thisMonth(new Date(2026, 11, 3, 10)), { from: '2026-12-01', to: '2026-12-03', groupBy: 'day' });
+  });
+
+  it('sends the budget, retention and price file settings; null takes a budget back', () => {
+    const values: Record<string, unknown> = {
+      'budget.monthlyUsd': 20,
+      'budget.warnPercent': 75,
+      'ledger.retentionDays': 30,
+      'prices.path': '  ',
+    };
+    assert.deepEqual(serverSettings((k) => values[k]), {
+      budget: { monthlyUsd: 20, warnPercent: 75 },
+      ledger: { retentionDays: 30 },
+      prices: { path: null },
+    });
+    assert.deepEqual(serverSettings((k) => (k === 'budget.monthlyUsd' ? null : undefined)), { budget: { monthlyUsd: null } });
+    assert.equal(settingsQuery('budget'), 'sidekick.budget');
+    assert.equal(settingsQuery('x y'), '@ext:sidekick.sidekick');
+    assert.equal(settingsQuery(undefined), '@ext:sidekick.sidekick');
+  });
+
+  it('trusts nothing from the usage view, and filters live rows', () => {
+    assert.deepEqual(parseFromUsage({ type: 'filter', filter: { provider: ' openai ', outcome: 'failed', model: 3 } }), {
+      type: 'filter',
+      filter: { provider: 'openai', outcome: 'failed' },
+    });
+    assert.equal(parseFromUsage({ type: 'filter', filter: { outcome: 'drop table' } })?.type, 'filter');
+    assert.deepEqual(parseFromUsage({ type: 'filter', filter: { outcome: 'drop table' } }), { type: 'filter', filter: {} });
+    assert.equal(parseFromUsage({ type: 'more', before: 1.5 }), undefined);
+    assert.equal(parseFromUsage({ type: 'copy', text: 'x'.repeat(600) }), undefined);
+    assert.equal(parseFromUsage({ type: 'eval' }), undefined);
+    const entry = { provider: 'openai', model: 'gpt-4o', outcome: 'ok' } as RequestLogEntry;
+    assert.ok(matchesFilter(entry, {}));
+    assert.ok(matchesFilter(entry, { provider: 'openai', outcome: 'ok' }));
+    assert.ok(!matchesFilter(entry, { model: 'gpt-5' }));
   });
 });

@@ -14,6 +14,9 @@ import {
   GUIDANCE_KINDS,
   ListModelsRequest,
   ListProvidersRequest,
+  RequestLogRequest,
+  RequestLoggedNotification,
+  SpendRequest,
   Method,
   Notification,
   PROTOCOL_VERSION,
@@ -63,10 +66,12 @@ describe('protocol.ts mirrors server/src/protocol.rs', () => {
   it('declares a typed request or notification for every name', () => {
     const typed = [
       ListProvidersRequest, ConnectRequest, ListModelsRequest, SelectModelRequest, DisconnectRequest, ChatRequest,
-      SecretsGetRequest, SecretsStoreRequest, SecretsDeleteRequest,
+      RequestLogRequest, SpendRequest, SecretsGetRequest, SecretsStoreRequest, SecretsDeleteRequest,
     ].map((t) => t.method);
     assert.deepEqual(typed.sort(), requests);
-    const notes = [StateChangedNotification, ChatDeltaNotification, ChatStatusNotification].map((t) => t.method);
+    const notes = [StateChangedNotification, ChatDeltaNotification, ChatStatusNotification, RequestLoggedNotification].map(
+      (t) => t.method,
+    );
     assert.deepEqual(notes.sort(), declared('notification'));
   });
 });

@@ -175,6 +175,36 @@ describe('chat webview', () => {
     await v.close();
   });
 
+  it('shows tokens and cost under a finished answer, the prices in its hover', async () => {
+    v = await openView(h);
+    const { page } = v;
+    const usage = {
+      promptTokens: 1200,
+      completionTokens: 340,
+      totalTokens: 1540,
+      cachedInputTokens: null,
+      cacheWriteTokens: null,
+      reasoningTokens: null,
+    };
+    await v.send({
+      type: 'state',
+      header: connectedHeader,
+      streaming: false,
+      messages: [
+        user('u1', 'Hi'),
+        assistant('a1', 'Hello', { usage: { ...usage, costUsd: 0.000384, price: { inputPerMtok: 0.15, outputPerMtok: 0.6 } } }),
+        user('u2', 'Again'),
+        assistant('a2', 'Hello again', { usage }),
+      ],
+    });
+    const lines = page.locator('[data-testid="message-usage"]');
+    await lines.first().waitFor();
+    assert.equal(await lines.nth(0).textContent(), '1,200 in · 340 out · $0.0004');
+    assert.match((await lines.nth(0).getAttribute('title')) ?? '', /\$0\.15 per million input tokens/);
+    assert.equal(await lines.nth(1).textContent(), '1,200 in · 340 out · unpriced');
+    await v.close();
+  });
+
   it('the prompt box grows with its text, and Up in an empty box recalls the last question', async () => {
     v = await openView(h);
     const { page } = v;
@@ -202,6 +232,8 @@ describe('chat webview', () => {
       streaming: false,
       messages: [user('u1', 'older question'), assistant('a1', 'A'), user('u2', 'last question'), assistant('a2', 'B')],
     });
+    // The conversation is on screen (messages arrive asynchronously) before Up is pressed.
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="message-user"]').length === 2);
     await page.focus(box);
     await page.keyboard.press('ArrowUp');
     assert.equal(await page.inputValue(box), 'last question');

@@ -39,19 +39,26 @@ export async function startHarness(): Promise<Harness> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    if (url.pathname === '/') {
+    // `/` is the chat view, `/usage` the usage view: each its own bundle under the same CSP.
+    const page = { '/': 'main', '/usage': 'usage' }[url.pathname];
+    if (page) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end(
         webviewHtml({
           cspSource: origin,
           nonce: makeNonce((n) => randomBytes(n)),
-          scriptUri: `${origin}/webview/main.js`,
-          styleUri: `${origin}/webview/main.css`,
+          scriptUri: `${origin}/webview/${page}.js`,
+          styleUri: `${origin}/webview/${page}.css`,
         }),
       );
       return;
     }
-    const file = { '/webview/main.js': 'main.js', '/webview/main.css': 'main.css' }[url.pathname];
+    const file = {
+      '/webview/main.js': 'main.js',
+      '/webview/main.css': 'main.css',
+      '/webview/usage.js': 'usage.js',
+      '/webview/usage.css': 'usage.css',
+    }[url.pathname];
     if (!file) {
       res.writeHead(404).end();
       return;
@@ -98,7 +105,7 @@ export interface View {
   close(): Promise<void>;
 }
 
-export async function openView(h: Harness): Promise<View> {
+export async function openView(h: Harness, path = '/'): Promise<View> {
   const page = await h.browser.newPage();
   const dialogs: string[] = [];
   const pageErrors: string[] = [];
@@ -118,7 +125,7 @@ export async function openView(h: Harness): Promise<View> {
       setState: (s: unknown) => (window.__vsState = s),
     });
   });
-  await page.goto(`${h.origin}/`);
+  await page.goto(`${h.origin}${path}`);
   await page.waitForFunction(() => window.__posted.some((m) => m.type === 'ready'));
   return {
     page,

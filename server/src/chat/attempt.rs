@@ -51,6 +51,7 @@ impl Pricing<'_> {
 struct Times {
     headers: Option<u64>,
     first_token: Option<u64>,
+    status: Option<u16>,
 }
 
 /// Records an attempt whose future was dropped before it ended, as cancelled.
@@ -65,6 +66,7 @@ impl Drop for Unfinished<'_, '_> {
         if let Some(mut r) = self.record.take() {
             r.headers_ms = self.times.headers;
             r.first_token_ms = self.times.first_token;
+            r.http_status = self.times.status;
             r = r.ok();
             r.outcome = CallOutcome::Cancelled;
             self.ledger.record(r);
@@ -105,6 +107,7 @@ impl Turn<'_> {
         record.chat_id = Some(self.chat_id.to_string());
         record.attempt = Some(attempt);
         record.model = Some(self.request.model.to_string());
+        record.request_model = Some(self.request.model.to_string());
         let mut times = Times::default();
         // A `$/cancelRequest` drops this future mid-stream: the row is written as cancelled
         // by the guard, with what was known by then.
@@ -119,6 +122,7 @@ impl Turn<'_> {
         });
         record.headers_ms = guard.times.headers;
         record.first_token_ms = guard.times.first_token;
+        record.http_status = guard.times.status;
         let record = match &mut outcome {
             Ok(f) if f.reason == FinishReason::Cancelled => {
                 let mut r = record.ok();
@@ -129,6 +133,9 @@ impl Turn<'_> {
                 if let Some(m) = &f.model {
                     record.model = Some(m.clone());
                 }
+                record.finish_reason = serde_json::to_value(f.reason)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string));
                 if let Some(u) = &mut f.usage {
                     let price = self
                         .pricing
@@ -170,6 +177,7 @@ impl Turn<'_> {
             r = self.provider.open_chat(&self.call, &self.request) => r?,
         };
         times.headers = Some(ms(Instant::now()));
+        times.status = Some(opened.status);
         if let Ok(mut g) = self.request_id.lock() {
             *g = opened.request_id;
         }

@@ -253,6 +253,7 @@ impl Provider for Anthropic {
                 )
                 .await?;
             Ok(OpenedChat {
+                status: response.status().as_u16(),
                 request_id: crate::failure::request_id(response.headers()),
                 events: sse::chat_stream(
                     response,

@@ -335,6 +335,7 @@ async fn send_chat(
         )
         .await?;
     Ok(OpenedChat {
+        status: response.status().as_u16(),
         request_id: crate::failure::request_id(response.headers()),
         events: sse::chat_stream(
             response,

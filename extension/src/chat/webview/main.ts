@@ -5,6 +5,7 @@ import type { ActionTarget, GuidanceCard } from '../../guidance';
 import type { FromWebview, HeaderView, ToWebview } from '../messages';
 import type { MessageView } from '../state';
 import { renderInto } from './markdown';
+import { usageLine } from '../usage';
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;
@@ -231,7 +232,7 @@ function renderMessage(m: MessageView): void {
     entry.text = m.text;
   }
   const canRetry = isLastAnswer(m) && ['failed', 'interrupted', 'stopped'].includes(m.status);
-  const sig = JSON.stringify([m.status, m.retry, m.card, m.finishReason, m.fixed, canRetry]);
+  const sig = JSON.stringify([m.status, m.retry, m.card, m.finishReason, m.fixed, canRetry, m.usage]);
   if (entry.sig === sig) return;
   entry.sig = sig;
   entry.root.dataset.status = m.status;
@@ -241,6 +242,12 @@ function renderMessage(m: MessageView): void {
   if (m.finishReason === 'length') status.textContent = 'cut short (length limit)';
   if (m.finishReason === 'content_filter') status.textContent = 'cut short (content filter)';
   const parts: Node[] = [status];
+  const usage = m.status === 'done' ? usageLine(m.usage) : undefined;
+  if (usage) {
+    const line = el('span', { className: 'message-usage', testId: 'message-usage', text: usage.text });
+    line.title = usage.title;
+    parts.push(line);
+  }
   if (m.retry) parts.push(el('div', { className: 'retry' }, el('span', { text: m.retry.message }), countdown(m.retry.until, 'retry', m.retry.attempt)));
   if (m.card) parts.push(guidanceCard(m.card));
   if (canRetry) parts.push(el('div', { className: 'retry-actions' }, retryButton(m)));

@@ -1,0 +1,116 @@
+// Sidekick: Show Request Log / Show Spend — one editor-area webview: this month's spend (by day
+// and by model, against the budget) above the request log (filters, pages, live rows from
+// `sidekick/requestLogged`). Reads the sidecar's ledger; keeps nothing of its own.
+
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import type { SidekickClient } from '../client';
+import { webviewHtml, makeNonce } from '../chat/html';
+import type { RequestLogEntry } from '../protocol';
+import { thisMonth } from './spend';
+import { parseFromUsage, type FromUsage, type LogFilter, type ToUsage } from './messages';
+
+export class UsagePanel implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private ready = false;
+  private filter: LogFilter = {};
+  private section: 'log' | 'spend' = 'log';
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly client: SidekickClient,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  /** Opens (or reveals) the view at `section`. */
+  show(section: 'log' | 'spend'): void {
+    this.section = section;
+    if (this.panel) {
+      this.panel.reveal();
+      void this.load();
+      return;
+    }
+    const root = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview');
+    const panel = vscode.window.createWebviewPanel('sidekick.usage', 'Sidekick: Usage', vscode.ViewColumn.Active, {
+      enableScripts: true,
+      enableCommandUris: false,
+      localResourceRoots: [root],
+      retainContextWhenHidden: false,
+    });
+    panel.webview.html = webviewHtml({
+      cspSource: panel.webview.cspSource,
+      nonce: makeNonce((n) => randomBytes(n)),
+      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(root, 'usage.js')).toString(),
+      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(root, 'usage.css')).toString(),
+    });
+    panel.webview.onDidReceiveMessage((raw) => {
+      const m = parseFromUsage(raw);
+      if (m) void this.onMessage(m);
+      else this.log.warn('Ignored a malformed message from the usage view');
+    });
+    panel.onDidDispose(() => {
+      this.panel = undefined;
+      this.ready = false;
+    });
+    this.panel = panel;
+    this.ready = false;
+  }
+
+  /** A call the ledger just recorded: a live row, and fresh totals. */
+  onLogged(entry: RequestLogEntry): void {
+    this.post({ type: 'logged', entry });
+  }
+
+  private post(m: ToUsage): void {
+    if (this.panel && this.ready) void this.panel.webview.postMessage(m);
+  }
+
+  private async onMessage(m: FromUsage): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        return this.load();
+      case 'filter':
+        this.filter = m.filter;
+        return this.load();
+      case 'more':
+        try {
+          const page = await this.client.requestLog({ ...this.filter, before: m.before, limit: 100 });
+          this.post({ type: 'more', entries: page.entries, nextBefore: page.nextBefore });
+        } catch (err) {
+          this.post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+        }
+        return;
+      case 'copy':
+        await vscode.env.clipboard.writeText(m.text);
+        vscode.window.setStatusBarMessage('$(check) Sidekick: request id copied', 2000);
+        return;
+    }
+  }
+
+  private async load(): Promise<void> {
+    try {
+      const month = thisMonth(new Date());
+      const [byDay, byModel, page] = await Promise.all([
+        this.client.spend({ ...month, groupBy: 'day' }),
+        this.client.spend({ ...month, groupBy: 'model' }),
+        this.client.requestLog({ ...this.filter, limit: 100 }),
+      ]);
+      this.post({
+        type: 'data',
+        byDay,
+        byModel,
+        entries: page.entries,
+        nextBefore: page.nextBefore,
+        filter: this.filter,
+        section: this.section,
+      });
+    } catch (err) {
+      this.post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+  }
+}

@@ -1,0 +1,213 @@
+// The usage view (browser side): this month's spend against the budget, by day and by model,
+// then the request log with filters, pages and live rows. Renders what the extension sends;
+// every text goes in with textContent (model ids and request ids come from providers).
+
+import { usd } from '../../chat/usage';
+import type { RequestLogEntry, SpendResult } from '../../protocol';
+import { matchesFilter, type FromUsage, type LogFilter, type ToUsage } from '../messages';
+
+interface VsCodeApi {
+  postMessage(message: FromUsage): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+const post = (m: FromUsage) => vscode.postMessage(m);
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: { className?: string; testId?: string; text?: string } = {},
+  ...children: Node[]
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (props.className) node.className = props.className;
+  if (props.testId) node.setAttribute('data-testid', props.testId);
+  if (props.text !== undefined) node.textContent = props.text;
+  node.append(...children);
+  return node;
+}
+
+/** What each failure kind means, for the hover of a failed row. */
+const KIND_HINT: Record<string, string> = {
+  invalid_key: 'The provider refused the API key.',
+  organization_mismatch: 'The Organization ID does not match the key.',
+  permission_denied: 'The key has no access to this model or request.',
+  region_unsupported: 'The provider does not serve this region.',
+  model_not_found: 'The model does not exist or the key has no access to it.',
+  rate_limited: 'Too many requests or tokens per minute.',
+  request_too_large: 'The request is larger than allowed.',
+  quota_exceeded: 'The account has no credits left or reached its spending limit.',
+  overloaded: 'The provider was overloaded.',
+  server_error: 'The provider had a server error.',
+  context_length_exceeded: "The conversation exceeded the model's context window.",
+  content_filtered: 'The content filter blocked the question or the answer.',
+  bad_request: 'The provider refused the request.',
+  network: 'The provider could not be reached.',
+  timeout: 'The provider did not answer in time.',
+  stream_interrupted: 'The answer was cut off.',
+  not_connected: 'No provider was connected.',
+  budget_exceeded: 'The monthly budget was reached.',
+};
+
+// ---- layout ----------------------------------------------------------------------------------
+
+const summary = el('p', { className: 'summary', testId: 'spend-summary' });
+const byDay = el('table', { className: 'grid', testId: 'spend-by-day' });
+const byModel = el('table', { className: 'grid', testId: 'spend-by-model' });
+const spendSection = el(
+  'section',
+  { className: 'spend' },
+  el('h2', { text: 'This month' }),
+  summary,
+  el('div', { className: 'columns' }, el('div', {}, el('h3', { text: 'By day' }), byDay), el('div', {}, el('h3', { text: 'By model' }), byModel)),
+);
+
+const provider = el('input', { testId: 'filter-provider' });
+provider.placeholder = 'provider';
+const model = el('input', { testId: 'filter-model' });
+model.placeholder = 'model';
+const outcome = el('select', { testId: 'filter-outcome' });
+for (const [value, label] of [['', 'any outcome'], ['ok', 'ok'], ['failed', 'failed'], ['cancelled', 'cancelled']]) {
+  const o = el('option', { text: label });
+  o.value = value!;
+  outcome.append(o);
+}
+const filters = el('form', { className: 'filters' }, provider, model, outcome);
+const table = el('table', { className: 'grid log', testId: 'request-log' });
+const more = el('button', { className: 'secondary', testId: 'log-more', text: 'Older calls' });
+more.type = 'button';
+const status = el('p', { className: 'status', testId: 'usage-status' });
+const logSection = el('section', { className: 'log-section' }, el('h2', { text: 'Request log' }), filters, table, more, status);
+document.body.append(spendSection, logSection);
+
+// ---- state -----------------------------------------------------------------------------------
+
+let entries: RequestLogEntry[] = [];
+let nextBefore: number | null = null;
+let filter: LogFilter = {};
+
+const HEAD = ['Time', 'Provider', 'Model', 'Call', 'Outcome', 'HTTP', 'Latency', 'First token', 'Tokens in/out', 'Cost', 'Request id'];
+
+function time(ms: number): string {
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+const ms = (v: number | null) => (v === null ? '' : v >= 1000 ? `${(v / 1000).toFixed(1)} s` : `${v} ms`);
+const num = (v: number | null) => (v === null ? '' : v.toLocaleString('en-US'));
+
+function row(e: RequestLogEntry): HTMLTableRowElement {
+  const tr = el('tr', { testId: 'log-row' });
+  tr.dataset.id = String(e.id);
+  tr.dataset.outcome = e.outcome;
+  const call = e.operation === 'chat' && e.attempt && e.attempt > 1 ? `chat (try ${e.attempt})` : e.operation;
+  const outcomeCell = el('td', { text: e.outcome === 'failed' && e.guidanceKind ? e.guidanceKind : e.outcome });
+  if (e.guidanceKind) outcomeCell.title = KIND_HINT[e.guidanceKind] ?? e.guidanceKind;
+  outcomeCell.className = `outcome-${e.outcome}`;
+  const tokens = e.inputTokens === null && e.outputTokens === null ? '' : `${num(e.inputTokens)} / ${num(e.outputTokens)}`;
+  const cost = e.costUsd !== null ? usd(e.costUsd) : e.outcome === 'ok' && e.operation === 'chat' ? 'unpriced' : '';
+  const idCell = el('td', { className: 'request-id' });
+  if (e.requestId) {
+    const copy = el('button', { className: 'copy', testId: 'copy-request-id', text: 'Copy' });
+    copy.type = 'button';
+    copy.dataset.copy = e.requestId;
+    copy.title = `Copy ${e.requestId}`;
+    idCell.append(el('span', { text: e.requestId }), copy);
+  }
+  tr.append(
+    el('td', { text: time(e.startedAt) }),
+    el('td', { text: e.provider }),
+    el('td', { text: e.model ?? '' }),
+    el('td', { text: call }),
+    outcomeCell,
+    el('td', { text: e.httpStatus === null ? '' : String(e.httpStatus) }),
+    el('td', { text: ms(e.durationMs) }),
+    el('td', { text: ms(e.firstTokenMs) }),
+    el('td', { text: tokens }),
+    el('td', { text: cost }),
+    idCell,
+  );
+  return tr;
+}
+
+function renderLog(): void {
+  const head = el('tr', {}, ...HEAD.map((h) => el('th', { text: h })));
+  table.replaceChildren(el('thead', {}, head), el('tbody', {}, ...entries.map(row)));
+  more.hidden = nextBefore === null;
+  status.textContent = entries.length ? '' : 'No calls recorded yet.';
+}
+
+function spendTable(target: HTMLTableElement, s: SpendResult, label: string): void {
+  const head = el('tr', {}, ...[label, 'Cost', 'Tokens in', 'Tokens out', 'Calls'].map((h) => el('th', { text: h })));
+  const rows = s.groups.map((g) =>
+    el('tr', {}, ...[g.key || '(none)', usd(g.costUsd), num(g.inputTokens), num(g.outputTokens), num(g.calls)].map((t) => el('td', { text: t }))),
+  );
+  target.replaceChildren(el('thead', {}, head), el('tbody', {}, ...rows));
+}
+
+function renderSpend(day: SpendResult, byModelSpend: SpendResult): void {
+  const budget = day.budgetUsd;
+  const unpriced = day.unpricedCalls ? ` ${day.unpricedCalls} answer${day.unpricedCalls === 1 ? '' : 's'} had no price and are not counted.` : '';
+  summary.textContent =
+    budget === null
+      ? `${usd(day.total)} so far this month (no budget set).${unpriced}`
+      : `${usd(day.total)} of your $${budget} monthly budget (${Math.floor((day.total / Math.max(budget, 1e-9)) * 100)}%).${unpriced}`;
+  summary.dataset.warn = String(budget !== null && day.total >= (budget * day.warnPercent) / 100);
+  spendTable(byDay, day, 'Day');
+  spendTable(byModel, byModelSpend, 'Model');
+}
+
+window.addEventListener('message', (event: MessageEvent<ToUsage>) => {
+  const m = event.data;
+  if (!m || typeof m !== 'object') return;
+  switch (m.type) {
+    case 'data':
+      entries = m.entries;
+      nextBefore = m.nextBefore;
+      filter = m.filter;
+      renderSpend(m.byDay, m.byModel);
+      renderLog();
+      (m.section === 'spend' ? spendSection : logSection).scrollIntoView();
+      break;
+    case 'more':
+      entries = [...entries, ...m.entries];
+      nextBefore = m.nextBefore;
+      renderLog();
+      break;
+    case 'logged':
+      if (matchesFilter(m.entry, filter) && !entries.some((e) => e.id === m.entry.id)) {
+        entries = [m.entry, ...entries];
+        renderLog();
+      }
+      break;
+    case 'error':
+      status.textContent = m.message;
+      break;
+  }
+});
+
+function sendFilter(): void {
+  const f: LogFilter = {};
+  if (provider.value.trim()) f.provider = provider.value.trim();
+  if (model.value.trim()) f.model = model.value.trim();
+  if (outcome.value) f.outcome = outcome.value as LogFilter['outcome'];
+  post({ type: 'filter', filter: f });
+}
+
+filters.addEventListener('submit', (e) => {
+  e.preventDefault();
+  sendFilter();
+});
+outcome.addEventListener('change', sendFilter);
+provider.addEventListener('change', sendFilter);
+model.addEventListener('change', sendFilter);
+more.addEventListener('click', () => {
+  if (nextBefore !== null) post({ type: 'more', before: nextBefore });
+});
+table.addEventListener('click', (e) => {
+  const b = e.target instanceof Element ? e.target.closest<HTMLElement>('[data-copy]') : null;
+  if (b?.dataset.copy) post({ type: 'copy', text: b.dataset.copy });
+});
+
+post({ type: 'ready' });
