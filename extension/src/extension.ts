@@ -61,19 +61,26 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         await vscode.window.showTextDocument(doc);
         return;
       }
+      let target = editor;
       if (editor.document.isUntitled && editor.document.languageId === 'plaintext' && language !== 'plaintext') {
-        // A scratch document takes the language of the first code put into it.
-        await vscode.languages.setTextDocumentLanguage(editor.document, language);
+        // A scratch document takes the language of the first code put into it. A language
+        // change closes and reopens the document: edit through a fresh editor of it.
+        const doc = await vscode.languages.setTextDocumentLanguage(editor.document, language);
+        target = await vscode.window.showTextDocument(doc, { viewColumn: editor.viewColumn, selection: editor.selection });
       }
-      await editor.edit((edit) => {
-        for (const selection of editor.selections) {
-          const rest = editor.document.lineAt(selection.end.line).text.slice(selection.end.character);
-          edit.replace(selection, insertionText(text, rest));
-        }
-      });
-      await vscode.window.showTextDocument(editor.document, editor.viewColumn);
+      await insertInto(target, text);
     },
   });
+  /** Replaces every selection of `editor` with the code (a line of its own before other code). */
+  async function insertInto(editor: vscode.TextEditor, text: string): Promise<void> {
+    await editor.edit((edit) => {
+      for (const selection of editor.selections) {
+        const rest = editor.document.lineAt(selection.end.line).text.slice(selection.end.character);
+        edit.replace(selection, insertionText(text, rest));
+      }
+    });
+    await vscode.window.showTextDocument(editor.document, editor.viewColumn);
+  }
 
   const startServer = async (restart: boolean) => {
     try {

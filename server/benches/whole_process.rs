@@ -177,6 +177,8 @@ struct Env {
     home: tempfile::TempDir,
     service: String,
     demo_url: Option<String>,
+    /// `SIDEKICK_LEDGER=off`: the baseline of the ledger's cost.
+    ledger_off: bool,
 }
 
 fn sidecar_command(env: &Env) -> Command {
@@ -202,6 +204,13 @@ fn sidecar_command(env: &Env) -> Command {
         Some(u) => cmd.env("SIDEKICK_DEMO_BASE_URL", u),
         None => cmd.env_remove("SIDEKICK_DEMO_BASE_URL"),
     };
+    if env.ledger_off {
+        cmd.env("SIDEKICK_LEDGER", "off");
+    } else {
+        cmd.env_remove("SIDEKICK_LEDGER");
+    }
+    cmd.env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
     cmd
 }
 
@@ -512,7 +521,103 @@ impl Bench {
             home: tempfile::tempdir().expect("temp dir"),
             service: format!("sidekick-bench-{}", std::process::id()),
             demo_url: Some(self.fake.base_url()),
+            ledger_off: false,
         }
+    }
+
+    /// The ledger's cost: the same burst through a sidecar with the ledger on and one with
+    /// it off, interleaved rep by rep; idle RSS of each; and one record's cost on the ledger
+    /// thread (a record is a channel send; the write happens there).
+    fn ledger(&self, reps: usize) -> Value {
+        let on_env = self.env();
+        let off_env = Env {
+            ledger_off: true,
+            ..self.env()
+        };
+        let mut on = Sidecar::start(&on_env);
+        on.connect_demo();
+        let mut off = Sidecar::start(&off_env);
+        off.connect_demo();
+        let steps = answer_steps(2000, Duration::ZERO);
+        for i in 0..3 {
+            for s in [&mut on, &mut off] {
+                self.fake.push(Reply::Sse(steps.clone()));
+                sidecar_chat(s, &format!("ledger-warm-{i}"));
+            }
+        }
+        let (mut on_ttft, mut on_ttlt, mut off_ttft, mut off_ttlt) =
+            (vec![], vec![], vec![], vec![]);
+        for i in 0..reps {
+            // Alternate which goes first, so neither always gets the warmer machine.
+            let order: [bool; 2] = if i % 2 == 0 {
+                [true, false]
+            } else {
+                [false, true]
+            };
+            for ledger_on in order {
+                self.fake.push(Reply::Sse(steps.clone()));
+                let s = if ledger_on { &mut on } else { &mut off };
+                let c = sidecar_chat(s, &format!("ledger-{i}"));
+                let (ttft, ttlt) = if ledger_on {
+                    (&mut on_ttft, &mut on_ttlt)
+                } else {
+                    (&mut off_ttft, &mut off_ttlt)
+                };
+                ttft.push(ms(c.ttft));
+                ttlt.push(ms(c.ttlt));
+            }
+        }
+        let (on_rss, _, on_threads) = proc_status(on.pid());
+        let (off_rss, _, off_threads) = proc_status(off.pid());
+        // One record: the send plus its share of the thread's writes, measured as a batch.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let (ledger, _warning) = sidekick_server::ledger::Ledger::open(Some(dir.path()), tx);
+        let record = || {
+            let mut r = sidekick_server::ledger::CallRecord::start(
+                "openai",
+                "https://api.openai.com/v1",
+                sidekick_server::protocol::LedgerOperation::Chat,
+            );
+            r.model = Some(MODEL.into());
+            r.duration_ms = 1234;
+            r
+        };
+        let mut per_write_us = Vec::new();
+        let mut send_ns = Vec::new();
+        for _ in 0..self.reps(8) {
+            let n = 2000;
+            let t = Instant::now();
+            for _ in 0..n {
+                ledger.record(record());
+            }
+            send_ns.push(t.elapsed().as_nanos() as f64 / n as f64);
+            self.direct_rt.block_on(ledger.flush());
+            per_write_us.push(t.elapsed().as_secs_f64() * 1e6 / n as f64);
+        }
+        let out = json!({
+            "tokens": 2000, "reps": reps,
+            "on_ttft_ms": stats(&on_ttft), "off_ttft_ms": stats(&off_ttft),
+            "on_ttlt_ms": stats(&on_ttlt), "off_ttlt_ms": stats(&off_ttlt),
+            "ttft_ratio_on_off": median(&on_ttft) / median(&off_ttft),
+            "ttlt_ratio_on_off": median(&on_ttlt) / median(&off_ttlt),
+            "idle_vmrss_mib": { "on": on_rss, "off": off_rss },
+            "threads": { "on": on_threads, "off": off_threads },
+            "record_send_ns": median(&send_ns),
+            "record_written_us": median(&per_write_us),
+        });
+        println!(
+            "ledger on/off (2000-token burst, {reps} reps each): TTFT {:.3} vs {:.3} ms (×{:.3}); TTLT {:.2} vs {:.2} ms (×{:.3}); VmRSS {on_rss:.2} vs {off_rss:.2} MiB; one record: {:.0} ns to send, {:.1} µs written",
+            median(&on_ttft),
+            median(&off_ttft),
+            median(&on_ttft) / median(&off_ttft),
+            median(&on_ttlt),
+            median(&off_ttlt),
+            median(&on_ttlt) / median(&off_ttlt),
+            median(&send_ns),
+            median(&per_write_us),
+        );
+        out
     }
 
     fn reps(&self, full: usize) -> usize {
@@ -830,6 +935,7 @@ impl Bench {
             home: tempfile::tempdir().expect("temp dir"),
             service: format!("sidekick-bench-{}", std::process::id()),
             demo_url: Some(fake.base_url()),
+            ledger_off: false,
         };
         let mut s = Sidecar::start(&env);
         s.call("sidekick/connect", json!({ "provider": "demo" }));
@@ -935,7 +1041,7 @@ fn main() {
     };
 
     // `--only a,b` runs a subset (cold_start, idle, relay [= relay_burst + relay_paced],
-    // throughput, cancel, concurrent, model_search).
+    // throughput, cancel, ledger, concurrent, model_search).
     let only: Option<Vec<String>> = args
         .iter()
         .position(|a| a == "--only")
@@ -986,6 +1092,9 @@ fn main() {
             let c = bench.cancel(&mut s, "stalled", &stalled, bench.reps(30));
             report.insert("cancel_stalled".into(), c);
         }
+    }
+    if wants("ledger") {
+        report.insert("ledger".into(), bench.ledger(bench.reps(200)));
     }
     if wants("concurrent") {
         report.insert("concurrent".into(), bench.concurrent_rss(100));

@@ -310,8 +310,14 @@ pub fn unknown_model(provider: &ProviderSpec, model: &str, available: &[String])
     )
 }
 
+/// "$12.34", or four places under a cent ("$0.0018") so a small budget is not "$0.00".
 fn dollars(nanos: i64) -> String {
-    format!("${:.2}", nanos as f64 / 1e9)
+    let usd = nanos as f64 / 1e9;
+    if usd != 0.0 && usd.abs() < 0.01 {
+        format!("${usd:.4}")
+    } else {
+        format!("${usd:.2}")
+    }
 }
 
 /// A chat refused before it was sent: this month's spend reached the budget.

@@ -34,6 +34,8 @@ pub struct CallRecord {
     pub request_model: Option<String>,
     /// How a chat attempt ended (spans only).
     pub finish_reason: Option<String>,
+    /// The provider's id of the answer (spans only).
+    pub response_id: Option<String>,
     pub chat_id: Option<String>,
     pub attempt: Option<u32>,
     pub outcome: CallOutcome,
@@ -59,6 +61,7 @@ impl CallRecord {
             model: None,
             request_model: None,
             finish_reason: None,
+            response_id: None,
             chat_id: None,
             attempt: None,
             outcome: CallOutcome::Ok,
@@ -118,7 +121,7 @@ enum Command {
     ),
     Spend(
         SpendParams,
-        oneshot::Sender<Result<(SpendResult, i64), String>>,
+        oneshot::Sender<Result<(SpendResult, i64), SpendError>>,
     ),
     Month(oneshot::Sender<MonthSpend>),
     /// True the first time it is asked in a calendar month (the budget warning).
@@ -137,27 +140,35 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// Opens (or creates) the database in `dir` and starts its thread; every recorded entry,
-    /// with its id, also goes to `logged`. The warning, if any, is for one message to the user.
+    /// Starts the ledger thread, which opens (or creates) the database in `dir` — off the
+    /// start-up path: commands sent meanwhile wait in the channel. Every recorded entry, with
+    /// its id, also goes to `logged`. The receiver gets the warning for the user, if the
+    /// database had to be set aside, once it is open.
+    /// Nothing is pruned before the first [`Ledger::set_retention`]: the client's retention
+    /// arrives with `initialize`, after the thread started.
     pub fn open(
         dir: Option<&Path>,
-        retention_days: u32,
         logged: mpsc::UnboundedSender<RequestLogEntry>,
-    ) -> (Ledger, Option<String>) {
+    ) -> (Ledger, oneshot::Receiver<Option<String>>) {
         let path = dir.map(|d| d.join(FILE_NAME));
-        let (database, warning) = db::Db::open_or_recover(path.as_deref());
-        if let Some(w) = &warning {
-            tracing::warn!("{w}");
-        }
+        let (warn_tx, warn_rx) = oneshot::channel();
         let (tx, rx) = sync_mpsc::channel::<Command>();
+        let at = path.clone();
         let spawned = std::thread::Builder::new()
             .name("sidekick-ledger".into())
-            .spawn(move || run(database, rx, logged, retention_days));
+            .spawn(move || {
+                let (database, warning) = db::Db::open_or_recover(at.as_deref());
+                if let Some(w) = &warning {
+                    tracing::warn!("{w}");
+                }
+                let _ = warn_tx.send(warning);
+                run(database, rx, logged)
+            });
         match spawned {
-            Ok(_) => (Ledger { tx: Some(tx), path }, warning),
+            Ok(_) => (Ledger { tx: Some(tx), path }, warn_rx),
             Err(e) => {
                 tracing::warn!("ledger thread did not start: {e}");
-                (Ledger::off(), warning)
+                (Ledger::off(), warn_rx)
             }
         }
     }
@@ -202,11 +213,11 @@ impl Ledger {
     }
 
     /// Spend over local dates, and the total in nano-dollars.
-    pub async fn spend(&self, p: SpendParams) -> Result<(SpendResult, i64), String> {
+    pub async fn spend(&self, p: SpendParams) -> Result<(SpendResult, i64), SpendError> {
         let (tx, rx) = oneshot::channel();
         self.send(Command::Spend(p, tx));
         rx.await
-            .unwrap_or_else(|_| Err("the ledger is not running".into()))
+            .unwrap_or_else(|_| Err(SpendError::Ledger("the ledger is not running".into())))
     }
 
     pub async fn month(&self) -> MonthSpend {
@@ -229,48 +240,82 @@ impl Ledger {
     }
 }
 
-/// The ledger thread: every command in order, pruning old rows now and then.
+/// Why a spend query failed: the client's dates, or the ledger.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SpendError {
+    #[error("{0}")]
+    Dates(String),
+    #[error("the request log could not be read: {0}")]
+    Ledger(String),
+}
+
+/// The ledger thread: every command in order, and old rows pruned hourly (idle or not) once
+/// the client said how long to keep them.
 fn run(
     mut database: db::Db,
     rx: sync_mpsc::Receiver<Command>,
     logged: mpsc::UnboundedSender<RequestLogEntry>,
-    mut retention_days: u32,
 ) {
     let prune_every = Duration::from_secs(3600);
-    database.prune(retention_days);
+    let mut retention_days: Option<u32> = None;
     let mut last_prune = std::time::Instant::now();
-    while let Ok(command) = rx.recv() {
-        match command {
-            Command::Record(r) => match database.insert(&r) {
-                Ok(entry) => {
-                    let _ = logged.send(entry);
-                }
-                Err(e) => tracing::warn!("ledger: could not record a call: {e}"),
-            },
-            Command::Log(p, reply) => {
-                let _ = reply.send(database.log(&p).map_err(|e| e.to_string()));
-            }
-            Command::Spend(p, reply) => {
-                let _ = reply.send(database.spend(&p));
-            }
-            Command::Month(reply) => {
-                let _ = reply.send(database.month().unwrap_or_default());
-            }
-            Command::FirstWarningThisMonth(reply) => {
-                let _ = reply.send(database.first_warning_this_month().unwrap_or(false));
-            }
-            Command::Retention(days) => {
-                retention_days = days;
-                database.prune(days);
-                last_prune = std::time::Instant::now();
-            }
-            Command::Flush(reply) => {
-                let _ = reply.send(());
-            }
+    loop {
+        let command = match rx.recv_timeout(prune_every) {
+            Ok(c) => Some(c),
+            Err(sync_mpsc::RecvTimeoutError::Timeout) => None,
+            Err(sync_mpsc::RecvTimeoutError::Disconnected) => return,
+        };
+        if let Some(command) = command {
+            handle(
+                &mut database,
+                command,
+                &logged,
+                &mut retention_days,
+                &mut last_prune,
+            );
         }
-        if last_prune.elapsed() > prune_every {
-            database.prune(retention_days);
+        if let Some(days) = retention_days
+            && last_prune.elapsed() >= prune_every
+        {
+            database.prune(days);
             last_prune = std::time::Instant::now();
+        }
+    }
+}
+
+fn handle(
+    database: &mut db::Db,
+    command: Command,
+    logged: &mpsc::UnboundedSender<RequestLogEntry>,
+    retention_days: &mut Option<u32>,
+    last_prune: &mut std::time::Instant,
+) {
+    match command {
+        Command::Record(r) => match database.insert(&r) {
+            Ok(entry) => {
+                let _ = logged.send(entry);
+            }
+            Err(e) => tracing::warn!("ledger: could not record a call: {e}"),
+        },
+        Command::Log(p, reply) => {
+            let _ = reply.send(database.log(&p).map_err(|e| e.to_string()));
+        }
+        Command::Spend(p, reply) => {
+            let _ = reply.send(database.spend(&p));
+        }
+        Command::Month(reply) => {
+            let _ = reply.send(database.month().unwrap_or_default());
+        }
+        Command::FirstWarningThisMonth(reply) => {
+            let _ = reply.send(database.first_warning_this_month().unwrap_or(false));
+        }
+        Command::Retention(days) => {
+            *retention_days = Some(days);
+            database.prune(days);
+            *last_prune = std::time::Instant::now();
+        }
+        Command::Flush(reply) => {
+            let _ = reply.send(());
         }
     }
 }

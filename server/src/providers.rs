@@ -144,6 +144,8 @@ pub enum ChatEvent {
     Finish(FinishReason),
     /// The model that answered, as the provider names it.
     Model(String),
+    /// The provider's id of this answer (`chatcmpl-…`, `msg_…`), for spans.
+    ResponseId(String),
 }
 
 pub type ChatStream = Pin<Box<dyn Stream<Item = Result<ChatEvent, ProviderError>> + Send>>;

@@ -132,13 +132,7 @@ impl LanguageServer for Backend {
     async fn initialized(&self, _: InitializedParams) {
         // Ready before the first connect needs it, without delaying `initialize`.
         self.session.http.warm();
-        let warnings = self
-            .session
-            .startup_warnings
-            .lock()
-            .map(|mut w| std::mem::take(&mut *w))
-            .unwrap_or_default();
-        for w in warnings {
+        for w in self.session.take_startup_warnings().await {
             self.session
                 .client
                 .show_message(MessageType::WARNING, w)

@@ -14,7 +14,7 @@ use crate::connections::{Connection, ConnectionError, Connections, Stores};
 use crate::error::SidekickError;
 use crate::guidance;
 use crate::http::Http;
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, SpendError};
 use crate::prices::PriceTable;
 use crate::protocol::{
     ChatParams, ChatResult, ConnectParams, ConnectResult, DisconnectParams, DisconnectResult,
@@ -33,8 +33,12 @@ pub struct Session {
     settings: RwLock<Settings>,
     pub connections: Arc<Connections>,
     pub chats: ChatRegistry,
-    /// Shown once each, after `initialized`: a state file or ledger that had to be reset.
+    /// Shown once each, after `initialized`: a state file or price file that had to be reset.
     pub startup_warnings: Mutex<Vec<String>>,
+    /// Whether the ledger has been told the retention yet.
+    retention_sent: std::sync::atomic::AtomicBool,
+    /// The ledger's, once its thread has opened the database.
+    ledger_warning: Mutex<Option<tokio::sync::oneshot::Receiver<Option<String>>>>,
     pub ledger: Ledger,
     /// The price table in use: the snapshot with the user's file on top.
     prices: RwLock<Arc<PriceTable>>,
@@ -56,11 +60,16 @@ impl Session {
             tracing::warn!("{w}");
         }
         let home = data_dir();
-        let (ledger, ledger_warning) = Ledger::open(
-            home.as_deref(),
-            Settings::default().ledger_retention_days,
-            logged(client.clone()),
-        );
+        // SIDEKICK_LEDGER=off keeps no ledger at all (the benchmarks' baseline; anyone who
+        // wants no record on disk); costs are still computed and shown.
+        let ledger_off =
+            std::env::var("SIDEKICK_LEDGER").is_ok_and(|v| v.eq_ignore_ascii_case("off"));
+        let (ledger, ledger_warning) = if ledger_off {
+            (Ledger::off(), None)
+        } else {
+            let (ledger, warning) = Ledger::open(home.as_deref(), logged(client.clone()));
+            (ledger, Some(warning))
+        };
         let stores = Stores {
             keychain: Arc::new(Keychain::from_env()),
             client: Arc::new(ClientSecrets::new(client.clone())),
@@ -79,14 +88,10 @@ impl Session {
         tokio::spawn(connections.clone().follow_other_windows());
         let (prices, prices_warning) =
             PriceTable::with_overrides(home.as_ref().map(|h| h.join("prices.json")).as_deref());
-        let warnings = [
-            warning,
-            ledger_warning,
-            prices_warning.map(price_file_warning),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        let warnings = [warning, prices_warning.map(price_file_warning)]
+            .into_iter()
+            .flatten()
+            .collect();
         Session {
             client,
             http,
@@ -94,6 +99,8 @@ impl Session {
             connections,
             chats: ChatRegistry::default(),
             startup_warnings: Mutex::new(warnings),
+            ledger_warning: Mutex::new(ledger_warning),
+            retention_sent: Default::default(),
             ledger,
             prices: RwLock::new(Arc::new(prices)),
             home,
@@ -107,7 +114,11 @@ impl Session {
     /// New settings; a changed retention prunes now, a changed price file is read again.
     pub fn set_settings(&self, s: Settings) {
         let before = self.settings();
-        if before.ledger_retention_days != s.ledger_retention_days {
+        // The first settings (from `initialize`) always say: nothing is pruned before them.
+        let first = !self
+            .retention_sent
+            .swap(true, std::sync::atomic::Ordering::SeqCst);
+        if first || before.ledger_retention_days != s.ledger_retention_days {
             self.ledger.set_retention(s.ledger_retention_days);
         }
         let prices_changed = before.prices_path != s.prices_path;
@@ -137,6 +148,24 @@ impl Session {
         }
     }
 
+    /// Every start-up warning, the ledger's included (its thread opens the database while the
+    /// client initializes; this waits for it, at most a few seconds).
+    pub async fn take_startup_warnings(&self) -> Vec<String> {
+        let mut warnings = self
+            .startup_warnings
+            .lock()
+            .map(|mut w| std::mem::take(&mut *w))
+            .unwrap_or_default();
+        let pending = self.ledger_warning.lock().ok().and_then(|mut w| w.take());
+        if let Some(rx) = pending
+            && let Ok(Ok(Some(w))) =
+                tokio::time::timeout(std::time::Duration::from_secs(5), rx).await
+        {
+            warnings.push(w);
+        }
+        warnings
+    }
+
     fn price_table(&self) -> Arc<PriceTable> {
         self.prices
             .read()
@@ -153,11 +182,10 @@ impl Session {
 
     pub async fn spend(&self, p: SpendParams) -> Result<SpendResult, SidekickError> {
         let settings = self.settings();
-        let (mut result, _) = self
-            .ledger
-            .spend(p)
-            .await
-            .map_err(SidekickError::InvalidParams)?;
+        let (mut result, _) = self.ledger.spend(p).await.map_err(|e| match e {
+            SpendError::Dates(m) => SidekickError::InvalidParams(m),
+            SpendError::Ledger(m) => SidekickError::Internal(m),
+        })?;
         result.budget_usd = settings.budget_monthly_nanos.map(|n| n as f64 / 1e9);
         result.warn_percent = settings.budget_warn_percent;
         Ok(result)

@@ -123,7 +123,8 @@ pub fn export(r: &CallRecord) {
     };
     put("gen_ai.request.model", model.map(|m| m.to_string().into()));
     put("gen_ai.response.model", r.model.clone().map(Into::into));
-    put("gen_ai.response.id", r.request_id.clone().map(Into::into));
+    put("gen_ai.response.id", r.response_id.clone().map(Into::into));
+    put("sidekick.request_id", r.request_id.clone().map(Into::into));
     put(
         "gen_ai.response.finish_reasons",
         r.finish_reason

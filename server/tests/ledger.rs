@@ -256,7 +256,12 @@ async fn the_budget_refuses_before_anything_is_sent() {
         .unwrap_err();
     let g = guidance(&e);
     assert_eq!(g["kind"], "budget_exceeded");
-    assert!(g["detail"].as_str().unwrap().contains("$0.00"), "{g}");
+    let detail = g["detail"].as_str().unwrap();
+    assert!(
+        detail
+            .contains("recorded $0.0018 of AI use this month, and your monthly budget is $0.0010"),
+        "{detail}"
+    );
     assert_eq!(fake.chat_requests().len(), before, "no request was sent");
     assert_eq!(g["actions"][0]["command"], "sidekick.openSettings");
     let warnings = s
@@ -370,4 +375,37 @@ async fn model_lists_and_cancelled_chats_are_rows_too() {
     let cancelled = rows.iter().find(|r| r["chatId"] == "cx").unwrap();
     assert_eq!(cancelled["outcome"], "cancelled");
     assert!(cancelled["firstTokenMs"].as_u64().is_some());
+}
+
+#[tokio::test]
+async fn rows_go_only_past_the_clients_own_retention() {
+    let home = tempfile::tempdir().unwrap();
+    let fake = FakeProvider::builder().start().await.unwrap();
+    let keep_a_year = json!({"ledger": {"retentionDays": 365}});
+    let s = start(home.path(), &fake, keep_a_year.clone()).await;
+    s.request(
+        "sidekick/connect",
+        json!({"provider": "openai", "apiKey": VALID_KEY}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(log(&s, json!({})).await.len(), 1);
+    s.shutdown().await;
+    // The row is now 100 days old: past the default 90, inside the client's 365.
+    let db = rusqlite::Connection::open(home.path().join("sidekick.db")).unwrap();
+    db.execute(
+        "UPDATE calls SET started_at = started_at - 100 * 86400000",
+        [],
+    )
+    .unwrap();
+    drop(db);
+    let s = start(home.path(), &fake, keep_a_year).await;
+    assert_eq!(
+        log(&s, json!({})).await.len(),
+        1,
+        "no default retention prunes before the client's arrives"
+    );
+    s.shutdown().await;
+    let s = start(home.path(), &fake, json!({"ledger": {"retentionDays": 30}})).await;
+    assert!(log(&s, json!({})).await.is_empty(), "30 days: gone");
 }

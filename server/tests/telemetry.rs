@@ -157,7 +157,11 @@ async fn provider_calls_reach_an_otlp_receiver_as_genai_spans() {
         s_(attr(&chat, "gen_ai.response.model")),
         "gpt-4o-mini-2024-07-18"
     );
-    assert!(s_(attr(&chat, "gen_ai.response.id")).starts_with("req_"));
+    assert!(
+        s_(attr(&chat, "gen_ai.response.id")).starts_with("chatcmpl-"),
+        "the answer's own id"
+    );
+    assert!(s_(attr(&chat, "sidekick.request_id")).starts_with("req_"));
     match attr(&chat, "gen_ai.response.finish_reasons") {
         Some(AnyValue::ArrayValue(a)) => assert_eq!(
             a.values[0].value,

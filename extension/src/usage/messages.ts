@@ -24,6 +24,8 @@ export type ToUsage =
   | { type: 'more'; entries: RequestLogEntry[]; nextBefore: number | null }
   /** A call just recorded, shown on top when it matches the filter. */
   | { type: 'logged'; entry: RequestLogEntry }
+  /** Fresh totals after new calls. */
+  | { type: 'spend'; byDay: SpendResult; byModel: SpendResult }
   | { type: 'error'; message: string };
 
 /** Usage view → extension. */

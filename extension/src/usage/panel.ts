@@ -15,6 +15,9 @@ export class UsagePanel implements vscode.Disposable {
   private ready = false;
   private filter: LogFilter = {};
   private section: 'log' | 'spend' = 'log';
+  /** Bumped on every filter change: a page asked for under an older filter is dropped. */
+  private generation = 0;
+  private spendTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -56,9 +59,28 @@ export class UsagePanel implements vscode.Disposable {
     this.ready = false;
   }
 
-  /** A call the ledger just recorded: a live row, and fresh totals. */
+  /** A call the ledger just recorded: a live row, and fresh totals (at most once a second). */
   onLogged(entry: RequestLogEntry): void {
+    if (!this.panel || !this.ready) return;
     this.post({ type: 'logged', entry });
+    if (this.spendTimer) return;
+    this.spendTimer = setTimeout(() => {
+      this.spendTimer = undefined;
+      void this.loadSpend();
+    }, 1000);
+  }
+
+  private async loadSpend(): Promise<void> {
+    try {
+      const month = thisMonth(new Date());
+      const [byDay, byModel] = await Promise.all([
+        this.client.spend({ ...month, groupBy: 'day' }),
+        this.client.spend({ ...month, groupBy: 'model' }),
+      ]);
+      this.post({ type: 'spend', byDay, byModel });
+    } catch (err) {
+      this.log.warn(`Usage view: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   private post(m: ToUsage): void {
@@ -72,10 +94,13 @@ export class UsagePanel implements vscode.Disposable {
         return this.load();
       case 'filter':
         this.filter = m.filter;
+        this.generation += 1;
         return this.load();
       case 'more':
         try {
+          const asked = this.generation;
           const page = await this.client.requestLog({ ...this.filter, before: m.before, limit: 100 });
+          if (asked !== this.generation) return;
           this.post({ type: 'more', entries: page.entries, nextBefore: page.nextBefore });
         } catch (err) {
           this.post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
@@ -111,6 +136,7 @@ export class UsagePanel implements vscode.Disposable {
   }
 
   dispose(): void {
+    if (this.spendTimer) clearTimeout(this.spendTimer);
     this.panel?.dispose();
   }
 }

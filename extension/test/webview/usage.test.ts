@@ -103,6 +103,12 @@ describe('usage view', () => {
     await v.send({ type: 'logged', entry: entry(10, { outcome: 'failed', guidanceKind: 'network' }) } as never);
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="log-row"]').length === 2);
     assert.equal(await rows.nth(0).getAttribute('data-id'), '10');
+    // Fresh totals after new calls; a reload under a filter shows that filter.
+    await v.send({ type: 'spend', byDay: spend([], 19), byModel: spend([], 19) } as never);
+    await page.waitForFunction(() => document.querySelector('[data-testid="spend-summary"]')?.textContent?.startsWith('$19.00'));
+    await v.send({ ...data, filter: { provider: 'anthropic', outcome: 'cancelled' } } as never);
+    await page.waitForFunction(() => (document.querySelector('[data-testid="filter-provider"]') as HTMLInputElement).value === 'anthropic');
+    assert.equal(await page.inputValue('[data-testid="filter-outcome"]'), 'cancelled');
     assert.deepEqual(v.pageErrors, []);
     assert.deepEqual(await page.evaluate(() => window.__csp), [], 'no CSP violation');
     await v.close();

@@ -20,6 +20,8 @@ pub struct Finished {
     pub reason: FinishReason,
     pub usage: Option<Usage>,
     pub model: Option<String>,
+    /// The provider's id of the answer (spans only).
+    pub response_id: Option<String>,
 }
 
 impl Finished {
@@ -28,6 +30,7 @@ impl Finished {
             reason: FinishReason::Cancelled,
             usage: None,
             model: None,
+            response_id: None,
         }
     }
 }
@@ -133,6 +136,7 @@ impl Turn<'_> {
                 if let Some(m) = &f.model {
                     record.model = Some(m.clone());
                 }
+                record.response_id = f.response_id.clone();
                 record.finish_reason = serde_json::to_value(f.reason)
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string));
@@ -186,6 +190,7 @@ impl Turn<'_> {
             reason: FinishReason::Stop,
             usage: None,
             model: None,
+            response_id: None,
         };
         let mut finished = false;
         let mut relay = relay.lock().await;
@@ -226,6 +231,9 @@ impl Turn<'_> {
                     relay.push(&t);
                 }
                 Some(Ok(ChatEvent::Usage(u))) => done.usage = Some(u),
+                Some(Ok(ChatEvent::ResponseId(id))) => {
+                    done.response_id.get_or_insert(id);
+                }
                 Some(Ok(ChatEvent::Model(m))) => {
                     done.model.get_or_insert(m);
                 }

@@ -8,7 +8,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use rusqlite_migration::{M, Migrations};
 
-use super::{CallRecord, MonthSpend};
+use super::{CallRecord, MonthSpend, SpendError};
 use crate::protocol::{
     CallOutcome, LedgerOperation, RequestLogEntry, RequestLogParams, RequestLogResult, SpendGroup,
     SpendGroupBy, SpendParams, SpendResult,
@@ -50,6 +50,34 @@ pub struct Db {
     conn: Connection,
 }
 
+/// Why a database did not open: damage (set it aside) or anything else (leave it alone).
+enum OpenError {
+    Corrupt(String),
+    Other(String),
+}
+
+impl OpenError {
+    fn of(e: rusqlite::Error) -> OpenError {
+        let corrupt = matches!(
+            e.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
+        );
+        if corrupt {
+            OpenError::Corrupt(e.to_string())
+        } else {
+            OpenError::Other(e.to_string())
+        }
+    }
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenError::Corrupt(m) | OpenError::Other(m) => f.write_str(m),
+        }
+    }
+}
+
 impl Db {
     /// The database at `path`; one that cannot be opened, migrated or checked is renamed to
     /// `sidekick.db.corrupt` and a new one started. Without a path, or when even a new file
@@ -60,7 +88,16 @@ impl Db {
         };
         match Db::open(path) {
             Ok(db) => (db, None),
-            Err(first) => {
+            // Busy, read-only, too new a schema (another window's newer sidecar): the file is
+            // fine, or is someone else's to fix. Never set aside what may be in use.
+            Err(OpenError::Other(e)) => (
+                Db::memory(),
+                Some(format!(
+                    "Sidekick's request log ({}) cannot be opened ({e}); this session keeps it in memory only.",
+                    path.display()
+                )),
+            ),
+            Err(OpenError::Corrupt(first)) => {
                 tracing::warn!("ledger {}: {first}", path.display());
                 let aside = path.with_extension("db.corrupt");
                 let _ = std::fs::rename(path, &aside);
@@ -88,27 +125,28 @@ impl Db {
         }
     }
 
-    fn open(path: &Path) -> Result<Db, String> {
+    fn open(path: &Path) -> Result<Db, OpenError> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+            std::fs::create_dir_all(dir).map_err(|e| OpenError::Other(e.to_string()))?;
         }
-        let mut conn = Connection::open(path).map_err(|e| e.to_string())?;
+        let mut conn = Connection::open(path).map_err(OpenError::of)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(|e| e.to_string())?;
+            .map_err(OpenError::of)?;
         let check: String = conn
             .query_row("PRAGMA quick_check", [], |r| r.get(0))
-            .map_err(|e| e.to_string())?;
+            .map_err(OpenError::of)?;
         if check != "ok" {
-            return Err(format!("integrity check: {check}"));
+            return Err(OpenError::Corrupt(format!("integrity check: {check}")));
         }
         // WAL: another window's sidecar reads while this one writes.
         conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(|e| e.to_string())?;
+            .map_err(OpenError::of)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(|e| e.to_string())?;
-        migrations()
-            .to_latest(&mut conn)
-            .map_err(|e| e.to_string())?;
+            .map_err(OpenError::of)?;
+        migrations().to_latest(&mut conn).map_err(|e| match e {
+            rusqlite_migration::Error::RusqliteError { err, .. } => OpenError::of(err),
+            other => OpenError::Other(other.to_string()),
+        })?;
         Ok(Db { conn })
     }
 
@@ -200,11 +238,15 @@ impl Db {
     }
 
     /// Spend between two local dates (inclusive), grouped; and the total in nano-dollars.
-    pub fn spend(&self, p: &SpendParams) -> Result<(SpendResult, i64), String> {
-        let (from, to) = (date(&p.from, "from")?, date(&p.to, "to")?);
+    pub fn spend(&self, p: &SpendParams) -> Result<(SpendResult, i64), SpendError> {
+        let (from, to) = (
+            date(&p.from, "from").map_err(SpendError::Dates)?,
+            date(&p.to, "to").map_err(SpendError::Dates)?,
+        );
         if from > to {
-            return Err("from: must not be after to".into());
+            return Err(SpendError::Dates("from: must not be after to".into()));
         }
+        let db = |e: rusqlite::Error| SpendError::Ledger(e.to_string());
         let (start, end): (i64, i64) = self
             .conn
             .query_row(
@@ -213,7 +255,7 @@ impl Db {
                 params![from, to],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
-            .map_err(|e| e.to_string())?;
+            .map_err(db)?;
         let key = match p.group_by {
             SpendGroupBy::Day => "date(started_at / 1000, 'unixepoch', 'localtime')",
             SpendGroupBy::Model => "COALESCE(model, '')",
@@ -222,12 +264,12 @@ impl Db {
         let sql = format!(
             "SELECT {key} AS k, COALESCE(SUM(cost_nanos), 0), COALESCE(SUM(input_tokens), 0),
                     COALESCE(SUM(output_tokens), 0), COUNT(*),
-                    SUM(CASE WHEN outcome = 'ok' AND cost_nanos IS NULL THEN 1 ELSE 0 END)
+                    SUM(CASE WHEN outcome = 'ok' AND cost_nanos IS NULL AND input_tokens IS NOT NULL THEN 1 ELSE 0 END)
              FROM calls
              WHERE started_at >= ?1 AND started_at < ?2 AND operation = 'chat'
              GROUP BY k ORDER BY k"
         );
-        let mut stmt = self.conn.prepare(&sql).map_err(|e| e.to_string())?;
+        let mut stmt = self.conn.prepare(&sql).map_err(db)?;
         let rows = stmt
             .query_map(params![start, end], |r| {
                 Ok((
@@ -239,9 +281,9 @@ impl Db {
                     r.get::<_, i64>(5)?,
                 ))
             })
-            .map_err(|e| e.to_string())?
+            .map_err(db)?
             .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| e.to_string())?;
+            .map_err(db)?;
         let mut total = 0i64;
         let mut unpriced = 0u64;
         let groups = rows
@@ -275,7 +317,7 @@ impl Db {
     pub fn month(&self) -> rusqlite::Result<MonthSpend> {
         self.conn.query_row(
             "SELECT COALESCE(SUM(cost_nanos), 0),
-                    COALESCE(SUM(CASE WHEN outcome = 'ok' AND cost_nanos IS NULL THEN 1 ELSE 0 END), 0)
+                    COALESCE(SUM(CASE WHEN outcome = 'ok' AND cost_nanos IS NULL AND input_tokens IS NOT NULL THEN 1 ELSE 0 END), 0)
              FROM calls
              WHERE operation = 'chat' AND started_at >=
                 CAST(strftime('%s', date('now', 'localtime', 'start of month'), 'utc') AS INTEGER) * 1000",

@@ -166,6 +166,10 @@ window.addEventListener('message', (event: MessageEvent<ToUsage>) => {
       entries = m.entries;
       nextBefore = m.nextBefore;
       filter = m.filter;
+      // After a reload the view starts empty: show the filter the log is under.
+      provider.value = filter.provider ?? '';
+      model.value = filter.model ?? '';
+      outcome.value = filter.outcome ?? '';
       renderSpend(m.byDay, m.byModel);
       renderLog();
       (m.section === 'spend' ? spendSection : logSection).scrollIntoView();
@@ -174,6 +178,9 @@ window.addEventListener('message', (event: MessageEvent<ToUsage>) => {
       entries = [...entries, ...m.entries];
       nextBefore = m.nextBefore;
       renderLog();
+      break;
+    case 'spend':
+      renderSpend(m.byDay, m.byModel);
       break;
     case 'logged':
       if (matchesFilter(m.entry, filter) && !entries.some((e) => e.id === m.entry.id)) {

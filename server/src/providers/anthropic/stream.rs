@@ -45,6 +45,8 @@ enum Event {
 #[derive(Debug, Deserialize)]
 struct Message {
     #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
     model: Option<String>,
     #[serde(default)]
     usage: Option<WireUsage>,
@@ -154,6 +156,11 @@ impl Decode for Decoder {
             Event::MessageStart { message } => {
                 if let Some(m) = message.model.filter(|m| !m.is_empty()) {
                     out.push_back(ChatEvent::Model(m));
+                }
+                if let Some(id) = message.id.filter(|i| !i.is_empty()) {
+                    out.push_back(ChatEvent::ResponseId(crate::untrusted::clean(
+                        &id, 200, true,
+                    )));
                 }
                 if let Some(u) = message.usage {
                     self.usage.update(u);
@@ -269,6 +276,7 @@ mod tests {
             events,
             [
                 ChatEvent::Model("claude-sonnet-4-20250514".into()),
+                ChatEvent::ResponseId("msg_1".into()),
                 ChatEvent::Text("Hello".into()),
                 ChatEvent::Text("!".into()),
                 ChatEvent::Usage(Usage {

@@ -18,6 +18,8 @@ use crate::providers::sse::{Decode, Flow};
 #[derive(Debug, Default, Deserialize)]
 struct Chunk {
     #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
     model: Option<String>,
     #[serde(default)]
     choices: Vec<Choice>,
@@ -122,6 +124,11 @@ impl Decoder {
         {
             self.model_sent = true;
             out.push_back(ChatEvent::Model(m));
+            if let Some(id) = chunk.id.filter(|i| !i.is_empty()) {
+                out.push_back(ChatEvent::ResponseId(crate::untrusted::clean(
+                    &id, 200, true,
+                )));
+            }
         }
         // Only the first choice is ours (n = 1); others are ignored.
         for choice in chunk.choices.into_iter().filter(|c| c.index == 0) {
@@ -220,6 +227,7 @@ mod tests {
             events,
             [
                 ChatEvent::Model("llama".into()),
+                ChatEvent::ResponseId("x".into()),
                 ChatEvent::Text("hi".into()),
                 ChatEvent::Finish(FinishReason::Stop),
                 ChatEvent::Usage(Usage {
