@@ -157,6 +157,7 @@ impl Ledger {
         let spawned = std::thread::Builder::new()
             .name("sidekick-ledger".into())
             .spawn(move || {
+                background_priority();
                 let (database, warning) = db::Db::open_or_recover(at.as_deref());
                 if let Some(w) = &warning {
                     tracing::warn!("{w}");
@@ -237,6 +238,21 @@ impl Ledger {
         let (tx, rx) = oneshot::channel();
         self.send(Command::Flush(tx));
         let _ = rx.await;
+    }
+}
+
+/// The ledger is bookkeeping: on Linux its thread runs at nice 10, so a write at the end of an
+/// answer yields to the sidecar's own thread relaying the next one when both want one core
+/// (docs/performance.md). Not `SCHED_IDLE`: on a busy machine (a build running) that starves
+/// the thread for seconds, and a budget check or a request-log query would wait on it.
+fn background_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: on Linux the nice value is per thread, and PRIO_PROCESS with who = 0 sets the
+    // calling thread's; nothing else is touched.
+    unsafe {
+        if libc::setpriority(libc::PRIO_PROCESS, 0, 10) != 0 {
+            tracing::debug!("ledger thread: lower priority refused");
+        }
     }
 }
 

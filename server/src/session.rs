@@ -41,7 +41,9 @@ pub struct Session {
     ledger_warning: Mutex<Option<tokio::sync::oneshot::Receiver<Option<String>>>>,
     pub ledger: Ledger,
     /// The price table in use: the snapshot with the user's file on top.
-    prices: RwLock<Arc<PriceTable>>,
+    /// Read at the first chat, not at start-up: parsing the 80 KB snapshot would cost
+    /// `initialize` a millisecond. None: not loaded yet (or the price file changed).
+    prices: RwLock<Option<Arc<PriceTable>>>,
     /// Where `prices.json` is looked for when no `prices.path` is set.
     home: Option<PathBuf>,
 }
@@ -86,12 +88,7 @@ impl Session {
             .with_ledger(ledger.clone()),
         );
         tokio::spawn(connections.clone().follow_other_windows());
-        let (prices, prices_warning) =
-            PriceTable::with_overrides(home.as_ref().map(|h| h.join("prices.json")).as_deref());
-        let warnings = [warning, prices_warning.map(price_file_warning)]
-            .into_iter()
-            .flatten()
-            .collect();
+        let warnings = warning.into_iter().collect();
         Session {
             client,
             http,
@@ -102,7 +99,7 @@ impl Session {
             ledger_warning: Mutex::new(ledger_warning),
             retention_sent: Default::default(),
             ledger,
-            prices: RwLock::new(Arc::new(prices)),
+            prices: RwLock::new(None),
             home,
         }
     }
@@ -125,26 +122,9 @@ impl Session {
         if let Ok(mut g) = self.settings.write() {
             *g = s.clone();
         }
-        if prices_changed {
-            let path = s
-                .prices_path
-                .map(PathBuf::from)
-                .or_else(|| self.home.as_ref().map(|h| h.join("prices.json")));
-            let (table, warning) = PriceTable::with_overrides(path.as_deref());
-            if let Some(w) = warning {
-                let client = self.client.clone();
-                tokio::spawn(async move {
-                    client
-                        .show_message(
-                            tower_lsp_server::ls_types::MessageType::WARNING,
-                            price_file_warning(w),
-                        )
-                        .await;
-                });
-            }
-            if let Ok(mut g) = self.prices.write() {
-                *g = Arc::new(table);
-            }
+        if prices_changed && let Ok(mut g) = self.prices.write() {
+            // Read again at the next chat.
+            *g = None;
         }
     }
 
@@ -166,11 +146,36 @@ impl Session {
         warnings
     }
 
+    /// The snapshot with the price file on top, read once (and again after the file setting
+    /// changes). A file that cannot be read is said once, as a warning.
     fn price_table(&self) -> Arc<PriceTable> {
-        self.prices
-            .read()
-            .map(|p| p.clone())
-            .unwrap_or_else(|_| Arc::new(PriceTable::snapshot().clone()))
+        if let Ok(g) = self.prices.read()
+            && let Some(t) = g.as_ref()
+        {
+            return t.clone();
+        }
+        let path = self
+            .settings()
+            .prices_path
+            .map(PathBuf::from)
+            .or_else(|| self.home.as_ref().map(|h| h.join("prices.json")));
+        let (table, warning) = PriceTable::with_overrides(path.as_deref());
+        if let Some(w) = warning {
+            let client = self.client.clone();
+            tokio::spawn(async move {
+                client
+                    .show_message(
+                        tower_lsp_server::ls_types::MessageType::WARNING,
+                        price_file_warning(w),
+                    )
+                    .await;
+            });
+        }
+        let table = Arc::new(table);
+        if let Ok(mut g) = self.prices.write() {
+            *g = Some(table.clone());
+        }
+        table
     }
 
     pub async fn request_log(

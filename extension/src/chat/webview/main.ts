@@ -6,6 +6,7 @@ import type { FromWebview, HeaderView, ToWebview } from '../messages';
 import type { MessageView } from '../state';
 import { renderInto } from './markdown';
 import { usageLine } from '../usage';
+import { el } from './dom';
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;
@@ -16,19 +17,6 @@ declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
 const post = (message: FromWebview) => vscode.postMessage(message);
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: { className?: string; testId?: string; text?: string } = {},
-  ...children: Node[]
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (props.className) node.className = props.className;
-  if (props.testId) node.setAttribute('data-testid', props.testId);
-  if (props.text !== undefined) node.textContent = props.text;
-  node.append(...children);
-  return node;
-}
 
 // ---- layout ----------------------------------------------------------------------------------
 

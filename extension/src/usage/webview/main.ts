@@ -5,6 +5,7 @@
 import { usd } from '../../chat/usage';
 import type { RequestLogEntry, SpendResult } from '../../protocol';
 import { matchesFilter, type FromUsage, type LogFilter, type ToUsage } from '../messages';
+import { el } from '../../chat/webview/dom';
 
 interface VsCodeApi {
   postMessage(message: FromUsage): void;
@@ -13,19 +14,6 @@ declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
 const post = (m: FromUsage) => vscode.postMessage(m);
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: { className?: string; testId?: string; text?: string } = {},
-  ...children: Node[]
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (props.className) node.className = props.className;
-  if (props.testId) node.setAttribute('data-testid', props.testId);
-  if (props.text !== undefined) node.textContent = props.text;
-  node.append(...children);
-  return node;
-}
 
 /** What each failure kind means, for the hover of a failed row. */
 const KIND_HINT: Record<string, string> = {
