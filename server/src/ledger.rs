@@ -158,12 +158,20 @@ impl Ledger {
             .name("sidekick-ledger".into())
             .spawn(move || {
                 background_priority();
+                // The database opens at the first command (the client's retention, sent once
+                // `initialize` is answered), so start-up never shares a core with SQLite; or
+                // after two seconds, for a client that never says `initialized`.
+                let first = match rx.recv_timeout(Duration::from_secs(2)) {
+                    Ok(c) => Some(c),
+                    Err(sync_mpsc::RecvTimeoutError::Timeout) => None,
+                    Err(sync_mpsc::RecvTimeoutError::Disconnected) => return,
+                };
                 let (database, warning) = db::Db::open_or_recover(at.as_deref());
                 if let Some(w) = &warning {
                     tracing::warn!("{w}");
                 }
                 let _ = warn_tx.send(warning);
-                run(database, rx, logged)
+                run(database, first, rx, logged)
             });
         match spawned {
             Ok(_) => (Ledger { tx: Some(tx), path }, warn_rx),
@@ -269,12 +277,22 @@ pub enum SpendError {
 /// the client said how long to keep them.
 fn run(
     mut database: db::Db,
+    first: Option<Command>,
     rx: sync_mpsc::Receiver<Command>,
     logged: mpsc::UnboundedSender<RequestLogEntry>,
 ) {
     let prune_every = Duration::from_secs(3600);
     let mut retention_days: Option<u32> = None;
     let mut last_prune = std::time::Instant::now();
+    if let Some(first) = first {
+        handle(
+            &mut database,
+            first,
+            &logged,
+            &mut retention_days,
+            &mut last_prune,
+        );
+    }
     loop {
         let command = match rx.recv_timeout(prune_every) {
             Ok(c) => Some(c),

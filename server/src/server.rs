@@ -132,6 +132,7 @@ impl LanguageServer for Backend {
     async fn initialized(&self, _: InitializedParams) {
         // Ready before the first connect needs it, without delaying `initialize`.
         self.session.http.warm();
+        self.session.start_ledger();
         for w in self.session.take_startup_warnings().await {
             self.session
                 .client

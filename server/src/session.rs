@@ -111,11 +111,10 @@ impl Session {
     /// New settings; a changed retention prunes now, a changed price file is read again.
     pub fn set_settings(&self, s: Settings) {
         let before = self.settings();
-        // The first settings (from `initialize`) always say: nothing is pruned before them.
-        let first = !self
+        let started = self
             .retention_sent
-            .swap(true, std::sync::atomic::Ordering::SeqCst);
-        if first || before.ledger_retention_days != s.ledger_retention_days {
+            .load(std::sync::atomic::Ordering::SeqCst);
+        if started && before.ledger_retention_days != s.ledger_retention_days {
             self.ledger.set_retention(s.ledger_retention_days);
         }
         let prices_changed = before.prices_path != s.prices_path;
@@ -128,8 +127,20 @@ impl Session {
         }
     }
 
-    /// Every start-up warning, the ledger's included (its thread opens the database while the
-    /// client initializes; this waits for it, at most a few seconds).
+    /// Once `initialize` is answered: the ledger gets the client's retention (nothing is pruned
+    /// before it) and opens its database.
+    pub fn start_ledger(&self) {
+        if !self
+            .retention_sent
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            self.ledger
+                .set_retention(self.settings().ledger_retention_days);
+        }
+    }
+
+    /// Every start-up warning, the ledger's included (this waits for its database to open, at
+    /// most a few seconds).
     pub async fn take_startup_warnings(&self) -> Vec<String> {
         let mut warnings = self
             .startup_warnings
