@@ -143,7 +143,7 @@ impl Connections {
             error,
             connection: Box::new(conn.clone()),
         })?;
-        let models = catalog::arrange(models, spec.suggested_models);
+        let models = catalog::with_prices(catalog::arrange(models, spec.suggested_models), spec.id);
         let slot = CredentialSlot::inference(spec.id, &req.base_url);
         let stored_source = match (&req.key, req.source) {
             (Some(k), Some(KeySource::Keychain)) => Some(self.store_key(&slot, k, settings).await?),

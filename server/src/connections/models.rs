@@ -33,7 +33,10 @@ impl Connections {
             error,
             connection: Box::new(conn.clone()),
         })?;
-        let models = catalog::arrange(models, conn.spec().suggested_models);
+        let models = catalog::with_prices(
+            catalog::arrange(models, conn.spec().suggested_models),
+            conn.spec().id,
+        );
         self.inner.lock().await.models.insert(id, models.clone());
         Ok(models)
     }

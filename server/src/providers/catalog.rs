@@ -35,6 +35,16 @@ const NON_CHAT_WORDS: [&str; 19] = [
 /// Runs of words that mark non-chat models where one word alone would not.
 const NON_CHAT_PHRASES: [&str; 3] = ["dall-e", "computer-use", "search-api"];
 
+/// Fills in the price of every chat model whose provider's list gave none, from the price
+/// snapshot (USD per million tokens), so a picker can show it.
+pub fn with_prices(mut models: Vec<ModelInfo>, provider: &str) -> Vec<ModelInfo> {
+    let table = crate::prices::PriceTable::snapshot();
+    for m in models.iter_mut().filter(|m| m.chat && m.price.is_none()) {
+        m.price = table.lookup(provider, &m.id).map(|p| p.shown());
+    }
+    models
+}
+
 /// True for a well-known non-chat model id, on any provider.
 pub fn is_non_chat(id: &str) -> bool {
     let id = id.to_ascii_lowercase();
@@ -129,6 +139,36 @@ mod tests {
         ] {
             assert!(!is_non_chat(id), "{id} is a chat model");
         }
+    }
+
+    #[test]
+    fn chat_models_get_the_snapshots_price_unless_the_list_gave_one() {
+        let mut listed = m("gpt-4o-mini");
+        listed.price = Some(crate::protocol::ModelPrice {
+            input_per_mtok: 9.0,
+            output_per_mtok: 9.0,
+        });
+        let priced = with_prices(
+            vec![m("gpt-4o"), listed, m("my-fine-tune"), {
+                let mut e = m("text-embedding-3-small");
+                e.chat = false;
+                e
+            }],
+            "openai",
+        );
+        assert_eq!(
+            priced[0]
+                .price
+                .map(|p| (p.input_per_mtok, p.output_per_mtok)),
+            Some((2.5, 10.0))
+        );
+        assert_eq!(
+            priced[1].price.map(|p| p.input_per_mtok),
+            Some(9.0),
+            "the list's own"
+        );
+        assert_eq!(priced[2].price, None, "unpriced");
+        assert_eq!(priced[3].price, None, "not a chat model");
     }
 
     #[test]
