@@ -12,7 +12,7 @@ import {
   type ActionRunner,
   type NotifyUi,
 } from './guidance';
-import { hiddenModels, modelItems } from './modelList';
+import { hiddenModels, modelItems, type PickItem } from './modelList';
 import type {
   ActiveSelection,
   KeySource,
@@ -29,14 +29,7 @@ import type {
   SelectModelResult,
 } from './protocol';
 
-export interface PickItem<T> {
-  label: string;
-  description?: string;
-  detail?: string;
-  value: T;
-  /** Shown first and highlighted (the current model). */
-  picked?: boolean;
-}
+export type { PickItem } from './modelList';
 
 export interface PickOptions {
   title: string;

@@ -1,8 +1,16 @@
 // The model list as a picker shows it: which models, in which order, described by what helps
 // choose (context window, price), and the word search every model picker uses. Pure.
 
-import type { PickItem } from './flows';
 import type { ActiveSelection, ModelInfo, ModelPrice, ProviderInfo } from './protocol';
+
+export interface PickItem<T> {
+  label: string;
+  description?: string;
+  detail?: string;
+  value: T;
+  /** Shown first and highlighted (the current model). */
+  picked?: boolean;
+}
 
 /**
  * The word match of pickers with `matchWords`: every typed word appears in one of `texts`,

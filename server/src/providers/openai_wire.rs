@@ -20,6 +20,7 @@ pub use stream::Decoder;
 use super::{Call, ChatRequest, OpenedChat, sse};
 use crate::failure::{ApiFailure, Category, ProviderError, classify_transport};
 use crate::http::{Classify, Operation};
+use crate::prices::Price;
 use crate::protocol::{ChatMessage, ModelInfo, ModelPrice, Role};
 use crate::untrusted;
 
@@ -249,13 +250,15 @@ fn price_per_mtok(pricing: &Value) -> Option<ModelPrice> {
             Value::String(s) => s.trim().parse::<f64>().ok()?,
             other => other.as_f64()?,
         };
-        // Rounded to a millionth of a dollar: `0.0000025 * 1e6` is 2.4999999999999996.
-        (n.is_finite() && (0.0..1.0).contains(&n)).then(|| (n * 1e12).round() / 1e6)
+        (n.is_finite() && (0.0..1.0).contains(&n)).then_some(n)
     };
-    Some(ModelPrice {
-        input_per_mtok: per_token("prompt")?,
-        output_per_mtok: per_token("completion")?,
-    })
+    let price = Price {
+        input: per_token("prompt")?,
+        output: per_token("completion")?,
+        cached_input: None,
+        cache_write: None,
+    };
+    Some(price.shown())
 }
 
 fn memory_key(call: &Call<'_>, model: &str) -> String {
