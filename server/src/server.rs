@@ -150,6 +150,9 @@ impl LanguageServer for Backend {
     }
 
     async fn shutdown(&self) -> Result<()> {
+        // The process ends at `exit`: the ledger's queued rows (the last answer's) go to disk
+        // first.
+        self.session.ledger.flush().await;
         Ok(())
     }
 }
