@@ -22,6 +22,7 @@ pub mod gemini;
 mod ids;
 mod models;
 pub mod openrouter;
+pub mod organization;
 mod respond;
 mod routes;
 mod script;

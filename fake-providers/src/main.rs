@@ -7,7 +7,7 @@ use std::time::Duration;
 use fake_providers::{FakeProvider, Flavor};
 
 const USAGE: &str = "usage: fake-providers [--flavor openai|anthropic|azure|openrouter|gemini] [--port N]
-       [--key K]... [--org O]... [--deployment NAME]... [--no-key] [--token-delay-ms MS] [--tokens N]
+       [--key K]... [--admin-key K]... [--spend-limit USD] [--org O]... [--deployment NAME]... [--no-key] [--token-delay-ms MS] [--tokens N]
 
 Prints `fake-providers listening on <base URL>` and serves until killed.
 Put one of these in the last user message to script that reply:
@@ -19,6 +19,8 @@ struct Args {
     deployments: Vec<String>,
     port: u16,
     keys: Vec<String>,
+    admin_keys: Vec<String>,
+    spend_limit: Option<f64>,
     orgs: Vec<String>,
     no_key: bool,
     token_delay_ms: u64,
@@ -37,6 +39,8 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
             }
             "--deployment" => args.deployments.push(value("--deployment")?),
             "--key" => args.keys.push(value("--key")?),
+            "--admin-key" => args.admin_keys.push(value("--admin-key")?),
+            "--spend-limit" => args.spend_limit = Some(number(&value("--spend-limit")?)?),
             "--org" => args.orgs.push(value("--org")?),
             "--no-key" => args.no_key = true,
             "--token-delay-ms" => args.token_delay_ms = number(&value("--token-delay-ms")?)?,
@@ -79,6 +83,10 @@ async fn main() -> ExitCode {
     if !args.keys.is_empty() {
         builder = builder.valid_keys(args.keys);
     }
+    if !args.admin_keys.is_empty() {
+        builder = builder.admin_keys(args.admin_keys);
+    }
+    builder = builder.spend_limit(args.spend_limit);
     if !args.deployments.is_empty() {
         builder = builder.deployments(args.deployments);
     }

@@ -75,6 +75,7 @@ pub(crate) async fn handle(
             &shared,
             &method,
             &path,
+            uri.query(),
             &headers,
             &body,
             json.as_ref(),
@@ -86,15 +87,20 @@ pub(crate) async fn handle(
 }
 
 /// OpenAI's routes, as before any other flavor existed.
+#[allow(clippy::too_many_arguments)]
 fn openai_route(
     shared: &Shared,
     method: &Method,
     path: &str,
+    query: Option<&str>,
     headers: &HeaderMap,
     body: &[u8],
     json: Option<&Value>,
     ctx: &Ctx,
 ) -> Reply {
+    if method == Method::GET && path.starts_with("/v1/organization/") {
+        return crate::organization::route(shared, path, query, &ctx.key);
+    }
     if let Some(denied) = check_auth(&shared.config, headers, &ctx.key) {
         return denied;
     }

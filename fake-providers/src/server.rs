@@ -63,6 +63,10 @@ pub(crate) struct Config {
     pub(crate) token_delay: Duration,
     pub(crate) answer_tokens: Option<usize>,
     pub(crate) triggers: bool,
+    /// Keys the organization endpoints accept (OpenAI flavor).
+    pub(crate) admin_keys: Vec<String>,
+    /// What `GET /v1/organization/spend_limit` says; None answers 404 as the API does today.
+    pub(crate) spend_limit_usd: Option<f64>,
 }
 
 /// Configures a fake server; `FakeProvider::builder()`.
@@ -92,6 +96,8 @@ impl FakeProvider {
                 token_delay: Duration::ZERO,
                 answer_tokens: None,
                 triggers: false,
+                admin_keys: vec![crate::organization::DEFAULT_ADMIN_KEY.to_owned()],
+                spend_limit_usd: None,
             },
         }
     }
@@ -181,6 +187,23 @@ impl Builder {
         self
     }
 
+    /// The admin keys the organization endpoints accept ([`crate::organization::DEFAULT_ADMIN_KEY`]
+    /// by default). A chat key gets the missing-scope 401 there.
+    pub fn admin_keys<I, S>(mut self, keys: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.config.admin_keys = keys.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Serves `GET /v1/organization/spend_limit` with this hard limit (404 otherwise).
+    pub fn spend_limit(mut self, usd: Option<f64>) -> Self {
+        self.config.spend_limit_usd = usd;
+        self
+    }
+
     pub async fn start(mut self) -> io::Result<FakeHandle> {
         if !self.config.models_set {
             self.config.models = match self.config.flavor {
@@ -199,6 +222,8 @@ impl Builder {
             config: self.config,
             chat_queue: Mutex::new(VecDeque::new()),
             models_queue: Mutex::new(VecDeque::new()),
+            org_queue: Mutex::new(VecDeque::new()),
+            org_requests: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
             streams: Mutex::new(Vec::new()),
             events,
@@ -232,6 +257,11 @@ pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) chat_queue: Mutex<VecDeque<Reply>>,
     pub(crate) models_queue: Mutex<VecDeque<Reply>>,
+    /// Scripted replies for the next organization requests that pass the admin-key check.
+    /// `None` serves the request as usual (to script a failure on the third page).
+    pub(crate) org_queue: Mutex<VecDeque<Option<Reply>>>,
+    /// Paths of the organization requests that passed the admin-key check.
+    pub(crate) org_requests: Mutex<Vec<String>>,
     pub(crate) requests: Mutex<Vec<RecordedRequest>>,
     pub(crate) streams: Mutex<Vec<StreamRecord>>,
     /// Bumped on every request and every stream open/close, so waiters wake without polling.
@@ -353,6 +383,23 @@ impl FakeHandle {
     /// Queues the reply for the next `GET /v1/models`.
     pub fn push_models_reply(&self, reply: impl Into<Reply>) {
         lock(&self.shared.models_queue).push_back(reply.into());
+    }
+
+    /// Queues the reply for the next organization request an admin key makes (a 429, a 500
+    /// in the middle of an ingestion).
+    pub fn push_org_reply(&self, reply: impl Into<Reply>) {
+        lock(&self.shared.org_queue).push_back(Some(reply.into()));
+    }
+
+    /// Lets the next `n` organization requests through as usual, ahead of replies pushed
+    /// after this.
+    pub fn pass_org_requests(&self, n: usize) {
+        lock(&self.shared.org_queue).extend(std::iter::repeat_n(None, n));
+    }
+
+    /// The paths of the organization requests an admin key made, in order.
+    pub fn org_requests(&self) -> Vec<String> {
+        lock(&self.shared.org_requests).clone()
     }
 
     /// Scripted chat replies not played yet.
