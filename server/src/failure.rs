@@ -33,6 +33,8 @@ pub enum Category {
     Network,
     Timeout,
     StreamInterrupted,
+    /// The organization's usage and costs need an admin key; this one is a project key.
+    AdminKeyRequired,
 }
 
 impl Category {

@@ -32,6 +32,8 @@ pub enum Operation {
     Validate,
     Models,
     Chat,
+    /// An organization usage, costs or limit read.
+    Usage,
 }
 
 /// How long a call may take.

@@ -6,12 +6,14 @@
 mod chat;
 mod guidance;
 mod ledger;
+mod org;
 mod providers;
 mod secrets;
 
 pub use chat::*;
 pub use guidance::*;
 pub use ledger::*;
+pub use org::*;
 pub use providers::*;
 pub use secrets::*;
 pub use tower_lsp_server::ls_types::notification::Notification;
@@ -83,6 +85,22 @@ request!(
     /// Spend from the ledger over local dates, grouped by day, model or provider.
     Spend = "sidekick/spend": SpendParams => SpendResult
 );
+request!(
+    /// Validates an organization admin key with one costs request, then stores it.
+    ConnectAdmin = "sidekick/connectAdmin": ConnectAdminParams => ConnectAdminResult
+);
+request!(
+    /// Deletes the stored admin key.
+    DisconnectAdmin = "sidekick/disconnectAdmin": DisconnectAdminParams => DisconnectAdminResult
+);
+request!(
+    /// The organization's daily costs, grouped and filtered, with a month-end forecast.
+    OrgCosts = "sidekick/orgCosts": OrgCostsParams => OrgCostsResult
+);
+request!(
+    /// The organization's daily completions usage, grouped and filtered.
+    OrgUsage = "sidekick/orgUsage": OrgUsageParams => OrgUsageResult
+);
 
 // Server → client notifications.
 notification!(
@@ -101,6 +119,10 @@ notification!(
     /// After each provider call the ledger recorded.
     RequestLogged = "sidekick/requestLogged": RequestLogEntry
 );
+notification!(
+    /// Progress of an organization ingestion: pages fetched of the pages needed.
+    OrgSync = "sidekick/orgSync": OrgSyncParams
+);
 
 // Server → client requests, sent only when the client set `clientSecretStorage: true`.
 request!(
@@ -117,7 +139,7 @@ request!(
 );
 
 /// Every client → server method name, for docs tests and exhaustive client tables.
-pub const METHODS: [&str; 8] = [
+pub const METHODS: [&str; 12] = [
     ListProviders::METHOD,
     Connect::METHOD,
     ListModels::METHOD,
@@ -126,14 +148,19 @@ pub const METHODS: [&str; 8] = [
     Chat::METHOD,
     RequestLog::METHOD,
     Spend::METHOD,
+    ConnectAdmin::METHOD,
+    DisconnectAdmin::METHOD,
+    OrgCosts::METHOD,
+    OrgUsage::METHOD,
 ];
 
 /// Every server → client notification and request name.
-pub const SERVER_MESSAGES: [&str; 7] = [
+pub const SERVER_MESSAGES: [&str; 8] = [
     StateChanged::METHOD,
     ChatDelta::METHOD,
     ChatStatus::METHOD,
     RequestLogged::METHOD,
+    OrgSync::METHOD,
     SecretsGet::METHOD,
     SecretsStore::METHOD,
     SecretsDelete::METHOD,

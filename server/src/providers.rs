@@ -10,8 +10,10 @@ mod compatible;
 mod demo;
 mod gemini;
 mod openai;
+mod openai_org;
 pub mod openai_wire;
 mod openrouter;
+pub mod org_api;
 pub mod sse;
 
 use std::pin::Pin;
@@ -186,6 +188,11 @@ pub trait Provider: Send + Sync {
 
     /// A refusal (status, headers, body) as a neutral failure, raw fields kept.
     fn classify(&self, raw: &RawFailure<'_>) -> ApiFailure;
+
+    /// The organization's usage and costs API, read with an admin key, where there is one.
+    fn organization(&self) -> Option<&'static dyn org_api::OrgApi> {
+        None
+    }
 }
 
 impl std::fmt::Debug for dyn Provider {

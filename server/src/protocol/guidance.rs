@@ -47,6 +47,8 @@ kinds! {
     KeychainUnavailable = "keychain_unavailable",
     /// This month's spend reached the monthly budget: the chat was not sent.
     BudgetExceeded = "budget_exceeded",
+    /// The organization's usage and costs need an admin key; a project key (or none) was used.
+    AdminKeyRequired = "admin_key_required",
 }
 
 impl std::fmt::Display for GuidanceKind {

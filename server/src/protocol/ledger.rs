@@ -11,7 +11,7 @@ pub enum LedgerOperation {
     Models,
     /// One attempt of a chat.
     Chat,
-    /// An organization usage or costs call (a later issue).
+    /// An organization usage or costs call (with the admin key).
     Usage,
 }
 

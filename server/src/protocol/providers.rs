@@ -65,6 +65,13 @@ pub struct ProviderInfo {
     pub base_url_placeholder: Option<String>,
     /// Whether a chat's model is a listed model or a typed deployment name.
     pub model_kind: ModelKind,
+    /// True when the provider's organization usage and costs can be read with an admin key.
+    pub supports_admin: bool,
+    /// True when an admin key is stored (or comes from the environment).
+    pub admin_connected: bool,
+    /// A hint of the admin key, such as `sk-admin…ADMN`.
+    pub admin_key_hint: Option<String>,
+    pub admin_key_source: Option<KeySource>,
 }
 
 /// The provider and model a chat uses when it names none.

@@ -66,6 +66,10 @@ impl Provider for OpenAi {
     fn classify(&self, raw: &RawFailure<'_>) -> ApiFailure {
         openai_wire::classify(raw)
     }
+
+    fn organization(&self) -> Option<&'static dyn super::org_api::OrgApi> {
+        Some(&super::openai_org::OpenAiOrg)
+    }
 }
 
 /// Marks the models a chat cannot use and orders the list newest families first, derived from

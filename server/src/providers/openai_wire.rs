@@ -155,7 +155,7 @@ impl WireModel {
 }
 
 /// The headers every request of this dialect carries.
-fn headers(call: &Call<'_>, dialect: &Dialect) -> HeaderMap {
+pub(super) fn headers(call: &Call<'_>, dialect: &Dialect) -> HeaderMap {
     let mut h = HeaderMap::new();
     let mut put = |name: &'static str, value: &str| {
         // Keys and IDs were checked to be printable ASCII before any call.

@@ -1,0 +1,310 @@
+//! OpenAI's organization Usage and Costs APIs, read with an Admin API key:
+//! `GET /organization/costs` (daily buckets by `project_id` and `line_item`, `limit` ≤ 180)
+//! and `GET /organization/usage/completions` (by `project_id` and `model`, `limit` ≤ 31),
+//! paged by `next_page` while `has_more`. Arrays go in the query as the SDKs send them
+//! (`group_by[]=…`). A project key is refused with "Missing scopes: api.usage.read": that is
+//! `AdminKeyRequired`, not a wrong key.
+
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::Call;
+use super::openai_wire::{self, OPENAI};
+use super::org_api::{CostRow, Counts, DayRange, OrgApi, Page, UsageRow};
+use crate::failure::{ApiFailure, Category, ProviderError, RawFailure, classify_transport};
+use crate::http::Operation;
+
+pub struct OpenAiOrg;
+
+const DAY_SECONDS: i64 = 86_400;
+
+#[derive(Deserialize)]
+struct WirePage<T> {
+    data: Vec<WireBucket<T>>,
+    #[serde(default)]
+    has_more: bool,
+    #[serde(default)]
+    next_page: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireBucket<T> {
+    start_time: i64,
+    #[serde(default = "Vec::new")]
+    results: Vec<T>,
+}
+
+#[derive(Deserialize)]
+struct WireCost {
+    amount: Option<WireAmount>,
+    #[serde(default)]
+    line_item: Option<String>,
+    #[serde(default)]
+    project_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireAmount {
+    #[serde(default)]
+    value: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct WireUsage {
+    #[serde(default)]
+    input_tokens: i64,
+    #[serde(default)]
+    input_cached_tokens: i64,
+    #[serde(default)]
+    output_tokens: i64,
+    #[serde(default)]
+    num_model_requests: i64,
+    #[serde(default)]
+    project_id: Option<String>,
+    #[serde(default)]
+    model: Option<String>,
+}
+
+/// A dollar amount as nano-dollars: the API sends floats, summed here as integers.
+fn nanos(usd: f64) -> i64 {
+    if usd.is_finite() {
+        (usd * 1e9).round() as i64
+    } else {
+        0
+    }
+}
+
+/// The refusal as OpenAI words it, and a missing scope is the wrong kind of key.
+pub fn classify(raw: &RawFailure<'_>) -> ApiFailure {
+    let mut f = openai_wire::classify(raw);
+    if matches!(raw.status, 401 | 403) && needs_admin_key(f.message.as_deref()) {
+        f.category = Category::AdminKeyRequired;
+    }
+    f
+}
+
+fn needs_admin_key(message: Option<&str>) -> bool {
+    let m = message.unwrap_or_default().to_ascii_lowercase();
+    m.contains("missing scopes")
+        || m.contains("api.usage.read")
+        || m.contains("insufficient permissions")
+        || m.contains("admin key")
+}
+
+/// A group key as shown and stored: one clean line (the provider's text is untrusted).
+fn text(v: &Option<String>) -> String {
+    v.as_deref()
+        .map(|s| crate::untrusted::clean(s, 200, true))
+        .unwrap_or_default()
+}
+
+async fn get_page<T: for<'de> Deserialize<'de>>(
+    call: &Call<'_>,
+    path: &str,
+    query: Vec<(&str, String)>,
+) -> Result<(Vec<(i64, Vec<T>)>, Option<String>), ProviderError> {
+    let client = call.http.client().await?;
+    let mut url = url::Url::parse(&call.url(path))
+        .map_err(|e| ProviderError::Unexpected(format!("bad URL {}: {e}", call.url(path))))?;
+    url.query_pairs_mut()
+        .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+    let request = client
+        .get(url)
+        .headers(openai_wire::headers(call, &OPENAI))
+        .build()
+        .map_err(|e| classify_transport(&e))?;
+    let body = call
+        .http
+        .send_for_body(
+            Operation::Usage,
+            request,
+            call.timeouts(),
+            call.key(),
+            &classify,
+        )
+        .await?;
+    let page: WirePage<T> =
+        serde_json::from_slice(&body).map_err(|e| {
+            match serde_json::from_slice::<Value>(&body) {
+                Ok(v) if v.get("error").is_some() => {
+                    ProviderError::api_failure(openai_wire::classify_value(&v, Some(200)))
+                }
+                _ => ProviderError::Unexpected(format!(
+                    "{} answered with something that is not a page of buckets ({e})",
+                    call.url(path)
+                )),
+            }
+        })?;
+    let buckets = page
+        .data
+        .into_iter()
+        .map(|b| (b.start_time.div_euclid(DAY_SECONDS), b.results))
+        .collect();
+    let next = page.next_page.filter(|n| page.has_more && !n.is_empty());
+    Ok((buckets, next))
+}
+
+fn window(days: DayRange, limit: i64, page: Option<&str>) -> Vec<(&'static str, String)> {
+    let mut q = vec![
+        ("start_time", (days.first * DAY_SECONDS).to_string()),
+        ("end_time", (days.end * DAY_SECONDS).to_string()),
+        ("bucket_width", "1d".to_string()),
+        ("limit", limit.min(days.end - days.first).max(1).to_string()),
+    ];
+    if let Some(p) = page {
+        q.push(("page", p.to_string()));
+    }
+    q
+}
+
+impl OrgApi for OpenAiOrg {
+    fn admin_key_var(&self) -> &'static str {
+        "OPENAI_ADMIN_KEY"
+    }
+
+    fn admin_keys_url(&self) -> &'static str {
+        "https://platform.openai.com/settings/organization/admin-keys"
+    }
+
+    fn page_days(&self, usage: bool) -> i64 {
+        if usage { 31 } else { 180 }
+    }
+
+    fn costs_page<'a>(
+        &'a self,
+        call: &'a Call<'a>,
+        days: DayRange,
+        page: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Page<CostRow>, ProviderError>> {
+        async move {
+            let mut q = window(days, self.page_days(false), page);
+            q.push(("group_by[]", "project_id".into()));
+            q.push(("group_by[]", "line_item".into()));
+            let (buckets, next) = get_page::<WireCost>(call, "/organization/costs", q).await?;
+            let buckets = buckets
+                .into_iter()
+                .map(|(day, rows)| {
+                    let rows = rows
+                        .into_iter()
+                        .map(|r| CostRow {
+                            project: text(&r.project_id),
+                            line_item: text(&r.line_item),
+                            nanos: nanos(r.amount.and_then(|a| a.value).unwrap_or(0.0)),
+                        })
+                        .collect();
+                    (day, rows)
+                })
+                .collect();
+            Ok(Page { buckets, next })
+        }
+        .boxed()
+    }
+
+    fn usage_page<'a>(
+        &'a self,
+        call: &'a Call<'a>,
+        days: DayRange,
+        page: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Page<UsageRow>, ProviderError>> {
+        async move {
+            let mut q = window(days, self.page_days(true), page);
+            q.push(("group_by[]", "project_id".into()));
+            q.push(("group_by[]", "model".into()));
+            let (buckets, next) =
+                get_page::<WireUsage>(call, "/organization/usage/completions", q).await?;
+            let buckets = buckets
+                .into_iter()
+                .map(|(day, rows)| {
+                    let rows = rows
+                        .into_iter()
+                        .map(|r| UsageRow {
+                            project: text(&r.project_id),
+                            model: text(&r.model),
+                            counts: Counts {
+                                input: r.input_tokens.max(0),
+                                cached_input: r.input_cached_tokens.max(0),
+                                output: r.output_tokens.max(0),
+                                requests: r.num_model_requests.max(0),
+                            },
+                        })
+                        .collect();
+                    (day, rows)
+                })
+                .collect();
+            Ok(Page { buckets, next })
+        }
+        .boxed()
+    }
+
+    fn spend_limit<'a>(
+        &'a self,
+        call: &'a Call<'a>,
+    ) -> BoxFuture<'a, Result<Option<i64>, ProviderError>> {
+        async move {
+            let client = call.http.client().await?;
+            let request = client
+                .get(call.url("/organization/spend_limit"))
+                .headers(openai_wire::headers(call, &OPENAI))
+                .build()
+                .map_err(|e| classify_transport(&e))?;
+            let sent = call
+                .http
+                .send_for_body(
+                    Operation::Usage,
+                    request,
+                    call.timeouts(),
+                    call.key(),
+                    &classify,
+                )
+                .await;
+            let body = match sent {
+                Ok(b) => b,
+                // Not in the published API: most organizations get a 404, which means "none".
+                Err(ProviderError::Api(f)) if f.status == Some(404) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            let v: Value = serde_json::from_slice(&body).unwrap_or_default();
+            let usd = ["hard_limit_usd", "hard_limit", "value"]
+                .iter()
+                .find_map(|k| v.get(k).and_then(Value::as_f64))
+                .or_else(|| v.pointer("/amount/value").and_then(Value::as_f64));
+            Ok(usd.filter(|u| u.is_finite() && *u > 0.0).map(nanos))
+        }
+        .boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_become_exact_nanos() {
+        assert_eq!(nanos(0.06), 60_000_000);
+        assert_eq!(nanos(1.999999), 1_999_999_000);
+        assert_eq!(nanos(f64::NAN), 0);
+    }
+
+    #[test]
+    fn a_missing_scope_is_an_admin_key_matter() {
+        let h = reqwest::header::HeaderMap::new();
+        let body = br#"{"error":{"message":"You have insufficient permissions for this operation. Missing scopes: api.usage.read.","type":"invalid_request_error","param":null,"code":null}}"#;
+        for status in [401, 403] {
+            let f = classify(&RawFailure {
+                status,
+                headers: &h,
+                body,
+            });
+            assert_eq!(f.category, Category::AdminKeyRequired, "{status}");
+        }
+        let wrong = br#"{"error":{"message":"Incorrect API key provided: sk-admin***ABCD.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}"#;
+        let f = classify(&RawFailure {
+            status: 401,
+            headers: &h,
+            body: wrong,
+        });
+        assert_eq!(f.category, Category::InvalidKey);
+    }
+}
