@@ -4,9 +4,12 @@
 //! (lock order: the provider's lock, then the state lock), so a disconnect cannot slip between
 //! a connect's validation and its storing. Every change is saved and announced in order.
 
+mod admin;
 mod change;
 mod follow;
 mod models;
+
+pub use admin::AdminConnection;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -71,6 +74,12 @@ pub enum ConnectionError {
     Secrets(SecretStoreError),
     #[error("could not save the state file: {0}")]
     State(String),
+    /// The organization API refused the admin key or could not be reached.
+    #[error("{error}")]
+    Admin {
+        error: ProviderError,
+        connection: Box<AdminConnection>,
+    },
 }
 
 /// The stores keys go to: the keychain, and the client's secret storage when the keychain
@@ -103,6 +112,8 @@ struct Inner {
 pub struct Connections {
     registry: Registry,
     env_keys: HashMap<&'static str, ApiKey>,
+    /// Admin keys from the environment (`OPENAI_ADMIN_KEY`), by provider.
+    env_admin_keys: HashMap<&'static str, ApiKey>,
     stores: Stores,
     state: Option<StateStore>,
     inner: Mutex<Inner>,
@@ -135,6 +146,21 @@ impl Connections {
                 env_keys.insert(spec.id, key);
             }
         }
+        let mut env_admin_keys = HashMap::new();
+        for entry in registry.entries() {
+            if let Some(api) = entry.provider.organization()
+                && let Some(raw) = env(api.admin_key_var())
+                && let Ok(key) = ApiKey::parse(&raw)
+            {
+                tracing::info!(
+                    "{} admin key from ${} ({})",
+                    entry.spec().id,
+                    api.admin_key_var(),
+                    key.hint()
+                );
+                env_admin_keys.insert(entry.spec().id, key);
+            }
+        }
         let provider_locks = registry
             .entries()
             .iter()
@@ -143,6 +169,7 @@ impl Connections {
         Connections {
             registry,
             env_keys,
+            env_admin_keys,
             stores,
             state,
             inner: Mutex::new(Inner {
@@ -196,6 +223,10 @@ impl Connections {
         let (st, base_url) = self.stored(inner, entry);
         let env = self.env_key(spec, &base_url);
         let stored_key = st.connected.then_some(&st);
+        let admin_env = self
+            .env_admin_keys
+            .get(spec.id)
+            .filter(|_| !base_url.is_empty());
         ProviderInfo {
             id: spec.id.into(),
             name: spec.name.into(),
@@ -219,6 +250,16 @@ impl Connections {
             api_keys_url: spec.links.api_keys.map(str::to_string),
             base_url_placeholder: spec.base_url_placeholder().map(str::to_string),
             model_kind: spec.model_kind,
+            supports_admin: entry.provider.organization().is_some(),
+            admin_connected: admin_env.is_some() || st.admin.is_some(),
+            admin_key_hint: admin_env
+                .map(ApiKey::hint)
+                .or_else(|| st.admin.as_ref().and_then(|a| a.key_hint.clone())),
+            admin_key_source: if admin_env.is_some() {
+                Some(KeySource::Env)
+            } else {
+                st.admin.as_ref().and_then(|a| a.key_source)
+            },
         }
     }
 

@@ -2,8 +2,10 @@
 //! and models work) into guidance for a person: a title, what happened, what to do, and
 //! buttons. The only place user-facing failure text is written.
 
+mod org;
 mod provider;
 
+pub use org::{AdminContext, CMD_CONNECT_ORGANIZATION, admin_failed, no_admin_key};
 pub use provider::for_provider_error;
 
 use std::time::Duration;
@@ -110,6 +112,9 @@ pub fn connection_failed(e: ConnectionError, settings: &Settings) -> SidekickErr
         ConnectionError::State(m) => {
             SidekickError::Internal(format!("could not save the state file: {m}"))
         }
+        ConnectionError::Admin { error, connection } => {
+            admin_failed(&error, &AdminContext::of(&connection, settings, 1)).into()
+        }
     }
 }
 
@@ -134,6 +139,7 @@ pub fn kind_of(category: Category) -> GuidanceKind {
         Category::Network => GuidanceKind::Network,
         Category::Timeout => GuidanceKind::Timeout,
         Category::StreamInterrupted => GuidanceKind::StreamInterrupted,
+        Category::AdminKeyRequired => GuidanceKind::AdminKeyRequired,
     }
 }
 

@@ -3,7 +3,7 @@
 //! prompt or an answer. One thread owns the database; callers send it commands, so no stream
 //! ever waits on the disk. A database that cannot be read is set aside and a new one started.
 
-mod db;
+pub mod db;
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc as sync_mpsc;
@@ -129,6 +129,8 @@ enum Command {
     Retention(u32),
     /// Answers once every command sent before it is done (tests, shutdown).
     Flush(oneshot::Sender<()>),
+    /// Work of another service on the database (the organization cache), in order with the rest.
+    Run(Box<dyn FnOnce(&mut db::Db) + Send>),
 }
 
 /// A handle on the ledger thread. Cheap to clone; a ledger that could not start records
@@ -241,6 +243,23 @@ impl Ledger {
         rx.await.unwrap_or(false)
     }
 
+    /// Runs `f` on the ledger thread with the database; None when the ledger is not running.
+    pub async fn with_db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut db::Db) -> T + Send + 'static,
+    ) -> Option<T> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Command::Run(Box::new(move |db| {
+            let _ = tx.send(f(db));
+        })));
+        rx.await.ok()
+    }
+
+    /// True when a thread keeps this ledger (not `off`).
+    pub fn is_running(&self) -> bool {
+        self.tx.is_some()
+    }
+
     /// Waits until everything sent before is written.
     pub async fn flush(&self) {
         let (tx, rx) = oneshot::channel();
@@ -351,6 +370,7 @@ fn handle(
         Command::Flush(reply) => {
             let _ = reply.send(());
         }
+        Command::Run(f) => f(database),
     }
 }
 

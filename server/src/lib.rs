@@ -10,6 +10,7 @@ pub mod failure;
 pub mod guidance;
 pub mod http;
 pub mod ledger;
+pub mod org;
 pub mod prices;
 pub mod protocol;
 pub mod providers;

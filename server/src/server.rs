@@ -15,8 +15,8 @@ use tower_lsp_server::{Client, LanguageServer, LspService};
 use crate::error::{SidekickError, parse_params};
 use crate::http::Http;
 use crate::protocol::{
-    Chat, Connect, Disconnect, ListModels, ListProviders, PROTOCOL_VERSION, Request, RequestLog,
-    SERVER_NAME, SelectModel, Spend,
+    Chat, Connect, ConnectAdmin, Disconnect, DisconnectAdmin, ListModels, ListProviders, OrgCosts,
+    OrgUsage, PROTOCOL_VERSION, Request, RequestLog, SERVER_NAME, SelectModel, Spend,
 };
 use crate::session::Session;
 
@@ -72,6 +72,36 @@ impl Backend {
 
     async fn spend(&self, value: Value) -> Result<<Spend as Request>::Result> {
         let run = async { self.session.spend(params::<Spend>(value)?).await };
+        run.await.map_err(Into::into)
+    }
+
+    async fn connect_admin(&self, value: Value) -> Result<<ConnectAdmin as Request>::Result> {
+        let run = async {
+            self.session
+                .connect_admin(params::<ConnectAdmin>(value)?)
+                .await
+        };
+        run.await.map_err(Into::into)
+    }
+
+    async fn disconnect_admin(&self, value: Value) -> Result<<DisconnectAdmin as Request>::Result> {
+        let run = async {
+            self.session
+                .disconnect_admin(params::<DisconnectAdmin>(value)?)
+                .await
+        };
+        run.await.map_err(Into::into)
+    }
+
+    /// Cancelling the request (`$/cancelRequest`) drops this future: the ingestion stops after
+    /// the page in flight, every page before it stays stored.
+    async fn org_costs(&self, value: Value) -> Result<<OrgCosts as Request>::Result> {
+        let run = async { self.session.org_costs(params::<OrgCosts>(value)?).await };
+        run.await.map_err(Into::into)
+    }
+
+    async fn org_usage(&self, value: Value) -> Result<<OrgUsage as Request>::Result> {
+        let run = async { self.session.org_usage(params::<OrgUsage>(value)?).await };
         run.await.map_err(Into::into)
     }
 
@@ -169,6 +199,10 @@ pub fn service() -> (LspService<Backend>, tower_lsp_server::ClientSocket) {
         .custom_method(Chat::METHOD, Backend::chat)
         .custom_method(RequestLog::METHOD, Backend::request_log)
         .custom_method(Spend::METHOD, Backend::spend)
+        .custom_method(ConnectAdmin::METHOD, Backend::connect_admin)
+        .custom_method(DisconnectAdmin::METHOD, Backend::disconnect_admin)
+        .custom_method(OrgCosts::METHOD, Backend::org_costs)
+        .custom_method(OrgUsage::METHOD, Backend::org_usage)
         .custom_method(crate::transport::INVALID_MESSAGE, Backend::invalid_message)
         .finish()
 }

@@ -10,15 +10,18 @@ use tower_lsp_server::Client;
 use std::path::PathBuf;
 
 use crate::chat::{self, ChatRegistry};
-use crate::connections::{Connection, ConnectionError, Connections, Stores};
+use crate::connections::{AdminConnection, Connection, ConnectionError, Connections, Stores};
 use crate::error::SidekickError;
 use crate::guidance;
 use crate::http::Http;
 use crate::ledger::{Ledger, SpendError};
+use crate::org::{Org, OrgError};
 use crate::prices::PriceTable;
 use crate::protocol::{
-    ChatParams, ChatResult, ConnectParams, ConnectResult, DisconnectParams, DisconnectResult,
-    ListModelsParams, ListModelsResult, ProvidersState, RequestLogEntry, RequestLogParams,
+    ChatParams, ChatResult, ConnectAdminParams, ConnectAdminResult, ConnectParams, ConnectResult,
+    DisconnectAdminParams, DisconnectAdminResult, DisconnectParams, DisconnectResult,
+    ListModelsParams, ListModelsResult, OrgCostsParams, OrgCostsResult, OrgSync, OrgSyncParams,
+    OrgUsageParams, OrgUsageResult, ProvidersState, RequestLogEntry, RequestLogParams,
     RequestLogResult, RequestLogged, SelectModelParams, SelectModelResult, SpendParams,
     SpendResult, StateChanged,
 };
@@ -46,6 +49,8 @@ pub struct Session {
     prices: RwLock<Option<Arc<PriceTable>>>,
     /// Where `prices.json` is looked for when no `prices.path` is set.
     home: Option<PathBuf>,
+    /// Organization usage and costs, read with an admin key.
+    pub org: Org,
 }
 
 impl Session {
@@ -89,6 +94,7 @@ impl Session {
         );
         tokio::spawn(connections.clone().follow_other_windows());
         let warnings = warning.into_iter().collect();
+        let (ledger_for_org, client_for_org) = (ledger.clone(), client.clone());
         Session {
             client,
             http,
@@ -101,6 +107,7 @@ impl Session {
             ledger,
             prices: RwLock::new(None),
             home,
+            org: Org::new(ledger_for_org, org_progress(client_for_org)),
         }
     }
 
@@ -292,6 +299,101 @@ impl Session {
     fn failed(&self, e: ConnectionError) -> SidekickError {
         guidance::connection_failed(e, &self.settings())
     }
+
+    /// Validates the admin key with the organization API, then stores it; the organization's
+    /// cached data is dropped (the key may be another organization's).
+    pub async fn connect_admin(
+        &self,
+        p: ConnectAdminParams,
+    ) -> Result<ConnectAdminResult, SidekickError> {
+        let settings = self.settings();
+        let (org, http, s) = (&self.org, &self.http, &settings);
+        let result = self
+            .connections
+            .connect_admin(p, &settings, |conn| async move {
+                match org.validate(&conn, http, s).await {
+                    Ok(()) => {
+                        org.forget(&conn).await;
+                        Ok(())
+                    }
+                    Err(error) => Err(ConnectionError::Admin {
+                        error,
+                        connection: Box::new(conn),
+                    }),
+                }
+            })
+            .await;
+        result.map_err(|e| self.failed(e))
+    }
+
+    pub async fn disconnect_admin(
+        &self,
+        p: DisconnectAdminParams,
+    ) -> Result<DisconnectAdminResult, SidekickError> {
+        self.connections
+            .disconnect_admin(&p.provider)
+            .await
+            .map_err(|e| self.failed(e))
+    }
+
+    /// The admin connection, or the guidance that says how to get one.
+    async fn admin(&self, provider: &str) -> Result<AdminConnection, SidekickError> {
+        match self.connections.admin_connection(provider).await {
+            Ok(Some(conn)) => Ok(conn),
+            Ok(None) => {
+                let (entry, api) = self
+                    .connections
+                    .org_entry(provider)
+                    .map_err(|e| self.failed(e))?;
+                Err(guidance::no_admin_key(entry.spec(), api).into())
+            }
+            Err(e) => Err(self.failed(e)),
+        }
+    }
+
+    fn org_failed(&self, e: OrgError, conn: &AdminConnection) -> SidekickError {
+        match e {
+            OrgError::Params(m) => SidekickError::InvalidParams(m),
+            OrgError::Cache(m) => SidekickError::Internal(m),
+            OrgError::Provider { error, attempts } => {
+                let settings = self.settings();
+                guidance::admin_failed(
+                    &error,
+                    &guidance::AdminContext::of(conn, &settings, attempts),
+                )
+                .into()
+            }
+        }
+    }
+
+    pub async fn org_costs(&self, p: OrgCostsParams) -> Result<OrgCostsResult, SidekickError> {
+        let conn = self.admin(&p.provider).await?;
+        let settings = self.settings();
+        self.org
+            .costs(&conn, p, &self.http, &settings)
+            .await
+            .map_err(|e| self.org_failed(e, &conn))
+    }
+
+    pub async fn org_usage(&self, p: OrgUsageParams) -> Result<OrgUsageResult, SidekickError> {
+        let conn = self.admin(&p.provider).await?;
+        let settings = self.settings();
+        self.org
+            .usage(&conn, p, &self.http, &settings)
+            .await
+            .map_err(|e| self.org_failed(e, &conn))
+    }
+}
+
+/// Sends ingestion progress to the client as `sidekick/orgSync`, in order.
+fn org_progress(client: Client) -> mpsc::UnboundedSender<OrgSyncParams> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<OrgSyncParams>();
+    tokio::spawn(async move {
+        while let Some(p) = rx.recv().await {
+            client.send_notification::<OrgSync>(p).await;
+        }
+    });
+    tx
 }
 
 /// Sends every announced state to the client, in order.

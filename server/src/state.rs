@@ -42,6 +42,22 @@ pub struct ProviderState {
     pub key_hint: Option<String>,
     #[serde(default)]
     pub key_source: Option<KeySource>,
+    /// The organization admin key, when one is stored: its hint and store, never the key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin: Option<AdminState>,
+}
+
+/// A stored organization admin key (usage and costs only, never chat).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminState {
+    #[serde(default)]
+    pub key_hint: Option<String>,
+    #[serde(default)]
+    pub key_source: Option<KeySource>,
+    /// Sent as `OpenAI-Organization` with the admin key.
+    #[serde(default)]
+    pub organization: Option<String>,
 }
 
 #[derive(Debug, Clone)]

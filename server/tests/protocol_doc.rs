@@ -34,5 +34,9 @@ fn every_protocol_name_is_documented() {
         if let Some(var) = spec.env_key_var {
             assert!(doc.contains(var), "{var} is not in docs/protocol.md");
         }
+        if let Some(api) = entry.provider.organization() {
+            let var = api.admin_key_var();
+            assert!(doc.contains(var), "{var} is not in docs/protocol.md");
+        }
     }
 }

@@ -8,7 +8,7 @@ use crate::http::Http;
 use crate::ledger::CallRecord;
 use crate::protocol::{ConnectParams, ConnectResult, DisconnectResult, KeySource, LedgerOperation};
 use crate::providers::{Endpoint, Entry, catalog};
-use crate::secrets::{ApiKey, CredentialSlot, SecretStore};
+use crate::secrets::{ApiKey, CredentialSlot, Purpose, SecretStore};
 use crate::settings::Settings;
 use crate::state::{ProviderState, StateFile};
 
@@ -22,7 +22,7 @@ struct Request {
 }
 
 impl Connections {
-    async fn provider_lock(&self, id: &str) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+    pub(super) async fn provider_lock(&self, id: &str) -> Option<tokio::sync::MutexGuard<'_, ()>> {
         match self.provider_locks.get(id) {
             Some(lock) => Some(lock.lock().await),
             None => None,
@@ -162,7 +162,9 @@ impl Connections {
         if let Some(s @ (KeySource::Keychain | KeySource::Client)) = stored_source {
             inner.key_store = Some(s);
         }
-        inner.keys.retain(|s, _| s.provider != spec.id);
+        inner
+            .keys
+            .retain(|s, _| s.provider != spec.id || s.purpose == Purpose::Admin);
         if let (Some(k), false) = (&req.key, stored_source == Some(KeySource::Env)) {
             inner.keys.insert(slot, k.clone());
         }
@@ -173,9 +175,18 @@ impl Connections {
             project: req.project,
             key_hint: req.key.as_ref().map(ApiKey::hint),
             key_source: stored_source,
+            admin: None,
         };
         self.commit(&mut inner, move |f| {
-            f.providers.insert(spec.id.into(), state.clone());
+            // The admin key is another slot: a chat key's connect leaves it as it is on disk.
+            let admin = f.providers.get(spec.id).and_then(|p| p.admin.clone());
+            f.providers.insert(
+                spec.id.into(),
+                ProviderState {
+                    admin,
+                    ..state.clone()
+                },
+            );
         })
         .await?;
         inner.models.insert(spec.id, models.clone());
@@ -197,7 +208,7 @@ impl Connections {
 
     /// The keychain first; the client's secret storage only when no keychain works and the
     /// client offered it.
-    async fn store_key(
+    pub(super) async fn store_key(
         &self,
         slot: &CredentialSlot,
         key: &ApiKey,
@@ -218,7 +229,7 @@ impl Connections {
         }
     }
 
-    async fn delete_key(
+    pub(super) async fn delete_key(
         &self,
         slot: &CredentialSlot,
         source: Option<KeySource>,
@@ -261,7 +272,9 @@ impl Connections {
             .await?;
         }
         let mut inner = self.inner.lock().await;
-        inner.keys.retain(|s, _| s.provider != spec.id);
+        inner
+            .keys
+            .retain(|s, _| s.provider != spec.id || s.purpose == Purpose::Admin);
         inner.models.remove(spec.id);
         self.commit(&mut inner, move |f| forget(f, spec.id)).await?;
         tracing::info!("disconnected {}", spec.id);
@@ -285,6 +298,7 @@ fn forget(file: &mut StateFile, id: &'static str) {
             project: st.project,
             key_hint: None,
             key_source: None,
+            admin: st.admin,
         },
     );
     if file.active.as_ref().is_some_and(|a| a.provider == id) {

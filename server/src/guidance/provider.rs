@@ -37,6 +37,7 @@ pub fn for_provider_error(err: &ProviderError, ctx: &Context<'_>) -> Guidance {
         Category::Network => network(ctx, err),
         Category::Timeout => timeout(ctx, err, &status_note),
         Category::StreamInterrupted => stream_interrupted(ctx),
+        Category::AdminKeyRequired => admin_key_required(ctx, &status_note),
     };
     let mut g = base(kind_of(category), title, detail, actions);
     if let Some(a) = api {
@@ -85,6 +86,21 @@ fn invalid_key(ctx: &Context<'_>, status_note: &str) -> Words {
         format!("{} rejected the API key", p.name),
         format!(
             "{which} was refused{status_note}: it may be mistyped, revoked, or belong to another account{endpoint}.{fix}"
+        ),
+        actions,
+    )
+}
+
+/// Outside the organization service (which words it with the admin-keys page itself).
+fn admin_key_required(ctx: &Context<'_>, status_note: &str) -> Words {
+    let p = ctx.provider;
+    let mut actions = vec![cmd("Connect organization", super::CMD_CONNECT_ORGANIZATION)];
+    actions.extend(url("Open organization settings", p.links.organization));
+    (
+        "This key cannot read the organization's costs".into(),
+        format!(
+            "{} refused the key{status_note}: the organization's usage and costs need an admin key (sk-admin-…), which an organization owner creates; a project key cannot read them.",
+            p.name
         ),
         actions,
     )

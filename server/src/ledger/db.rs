@@ -8,6 +8,8 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use rusqlite_migration::{M, Migrations};
 
+pub mod org;
+
 use super::{CallRecord, MonthSpend, SpendError};
 use crate::protocol::{
     CallOutcome, LedgerOperation, RequestLogEntry, RequestLogParams, RequestLogResult, SpendGroup,
@@ -18,8 +20,9 @@ use crate::protocol::{
 pub const ROW_CAP: i64 = 200_000;
 
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
-        "CREATE TABLE calls (
+    Migrations::new(vec![
+        M::up(
+            "CREATE TABLE calls (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
             started_at INTEGER NOT NULL,
             provider TEXT NOT NULL,
@@ -43,7 +46,9 @@ fn migrations() -> Migrations<'static> {
         );
         CREATE INDEX calls_started_at ON calls (started_at);
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
-    )])
+        ),
+        M::up(org::MIGRATION),
+    ])
 }
 
 pub struct Db {

@@ -1,0 +1,415 @@
+//! Fetching what the cache lacks: the stale days as contiguous runs, page by page, each page
+//! stored before the next is asked for; every request recorded in the ledger, retried when the
+//! failure is temporary (waiting what `retry-after` says, up to the retry settings), and its
+//! progress sent as `sidekick/orgSync`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+
+use super::{Org, OrgError, RECENT_TTL_MS, days};
+use crate::connections::AdminConnection;
+use crate::failure::ProviderError;
+use crate::http::Http;
+use crate::ledger::{CallRecord, now_ms};
+use crate::protocol::{LedgerOperation, OrgDataset, OrgSyncParams};
+use crate::providers::Call;
+use crate::providers::org_api::{CostRow, DayRange, Page, UsageRow};
+use crate::settings::Settings;
+
+const DAY_MS: i64 = days::SECONDS * 1000;
+
+/// What an `ensure` did.
+pub struct Synced {
+    pub requests: u32,
+    /// When the oldest copy of a day in the range was fetched (Unix ms).
+    pub oldest_fetch: i64,
+}
+
+/// One request, recorded in the ledger, retried while the failure is temporary.
+async fn with_retries<T, F, Fut>(
+    org: &Org,
+    conn: &AdminConnection,
+    settings: &Settings,
+    requests: &mut u32,
+    mut once: F,
+) -> Result<T, OrgError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ProviderError>>,
+{
+    let max_wait = settings.retry_max_wait;
+    let backoff = ExponentialBuilder::default()
+        .with_jitter()
+        .with_min_delay(Duration::from_millis(500))
+        .with_max_delay(max_wait.max(Duration::from_millis(1)))
+        .with_max_times(settings.retry_max_attempts.saturating_sub(1) as usize);
+    let mut attempts = 0u32;
+    let outcome = (|| {
+        attempts += 1;
+        *requests += 1;
+        let record = CallRecord::start(
+            conn.spec.id,
+            &conn.endpoint.base_url,
+            LedgerOperation::Usage,
+        );
+        let call = once();
+        async move {
+            let result = call.await;
+            org.ledger.record(match &result {
+                Ok(_) => record.ok(),
+                Err(e) => record.failed(e),
+            });
+            result
+        }
+    })
+    .retry(backoff)
+    .when(ProviderError::is_retryable)
+    .adjust(|e: &ProviderError, backoff: Option<Duration>| {
+        let backoff = backoff?;
+        match e.retry_after() {
+            Some(hint) if hint > max_wait => None,
+            Some(hint) => Some(hint.max(Duration::from_millis(50))),
+            None => Some(backoff),
+        }
+    })
+    .notify(|e: &ProviderError, delay: Duration| {
+        tracing::info!(
+            "organization call: retrying in {} ms: {e}",
+            delay.as_millis()
+        );
+    })
+    .await;
+    outcome.map_err(|error| OrgError::Provider { error, attempts })
+}
+
+pub async fn costs_page(
+    org: &Org,
+    conn: &AdminConnection,
+    http: &Http,
+    settings: &Settings,
+    range: DayRange,
+    page: Option<&str>,
+) -> Result<Page<CostRow>, ProviderError> {
+    let mut requests = 0;
+    let call = Call {
+        http,
+        endpoint: &conn.endpoint,
+        settings,
+    };
+    // Validation is one request: no retries, its failure is the answer.
+    let once = Settings {
+        retry_max_attempts: 1,
+        ..settings.clone()
+    };
+    with_retries(org, conn, &once, &mut requests, || {
+        conn.api.costs_page(&call, range, page)
+    })
+    .await
+    .map_err(|e| match e {
+        OrgError::Provider { error, .. } => error,
+        other => ProviderError::Unexpected(other.to_string()),
+    })
+}
+
+/// One page of either dataset, stored with the days it covers.
+enum Fetched {
+    Costs(Page<CostRow>),
+    Usage(Page<UsageRow>),
+}
+
+impl Fetched {
+    fn next(&self) -> Option<String> {
+        match self {
+            Fetched::Costs(p) => p.next.clone(),
+            Fetched::Usage(p) => p.next.clone(),
+        }
+    }
+
+    fn days(&self) -> Vec<i64> {
+        match self {
+            Fetched::Costs(p) => p.buckets.iter().map(|b| b.0).collect(),
+            Fetched::Usage(p) => p.buckets.iter().map(|b| b.0).collect(),
+        }
+    }
+
+    /// Keeps only the buckets inside `run` (a hostile server may send others).
+    fn within(&mut self, run: DayRange) {
+        let inside = |d: i64| d >= run.first && d < run.end;
+        match self {
+            Fetched::Costs(p) => p.buckets.retain(|b| inside(b.0)),
+            Fetched::Usage(p) => p.buckets.retain(|b| inside(b.0)),
+        }
+    }
+}
+
+fn dataset_name(d: OrgDataset) -> &'static str {
+    match d {
+        OrgDataset::Costs => "costs",
+        OrgDataset::Usage => "usage",
+    }
+}
+
+/// The days in `[first, last]` that must be fetched, as contiguous runs.
+pub fn stale_runs(
+    first: i64,
+    last: i64,
+    fetched: &HashMap<i64, i64>,
+    today: i64,
+    now: i64,
+    refresh: bool,
+) -> Vec<DayRange> {
+    let stale = |d: i64| match fetched.get(&d) {
+        None => true,
+        // Today and yesterday settle late: fetched again once the copy is old.
+        Some(&at) if d >= today - 1 => refresh || now - at > RECENT_TTL_MS,
+        // An older day is settled once it was fetched after it ended.
+        Some(&at) => at < (d + 1) * DAY_MS,
+    };
+    let mut runs: Vec<DayRange> = Vec::new();
+    for d in first..=last {
+        if !stale(d) {
+            continue;
+        }
+        match runs.last_mut() {
+            Some(r) if r.end == d => r.end = d + 1,
+            _ => runs.push(DayRange {
+                first: d,
+                end: d + 1,
+            }),
+        }
+    }
+    runs
+}
+
+/// Makes the cache hold every day of `[first, last]` (last ≤ today) fresh.
+#[allow(clippy::too_many_arguments)]
+pub async fn ensure(
+    org: &Org,
+    conn: &AdminConnection,
+    http: &Http,
+    settings: &Settings,
+    dataset: OrgDataset,
+    first: i64,
+    last: i64,
+    refresh: bool,
+) -> Result<Synced, OrgError> {
+    let scope = conn.scope();
+    let lock = org.lock_for(&scope, dataset);
+    let _one_at_a_time = lock.lock().await;
+    let cache = org.cache().await;
+    let name = dataset_name(dataset);
+    let read_fetched = || {
+        let scope = scope.clone();
+        cache.with_db(move |db| db.org_fetched(&scope, name, first, last))
+    };
+    let fetched: HashMap<i64, i64> = read_fetched()
+        .await
+        .unwrap_or(Ok(Vec::new()))
+        .map_err(|e| OrgError::Cache(e.to_string()))?
+        .into_iter()
+        .collect();
+    let runs = stale_runs(first, last, &fetched, days::today(), now_ms(), refresh);
+    let per_page = conn.api.page_days(dataset == OrgDataset::Usage);
+    let pages_total: u32 = runs
+        .iter()
+        .map(|r| ((r.end - r.first + per_page - 1) / per_page) as u32)
+        .sum();
+    let mut requests = 0u32;
+    let mut pages_done = 0u32;
+    let report = |pages_done: u32, pages_total: u32, done: bool| {
+        let _ = org.progress.send(OrgSyncParams {
+            provider: conn.spec.id.into(),
+            dataset,
+            pages_done,
+            pages_total,
+            done,
+        });
+    };
+    if !runs.is_empty() {
+        report(0, pages_total, false);
+    }
+    let call = Call {
+        http,
+        endpoint: &conn.endpoint,
+        settings,
+    };
+    for run in runs {
+        let mut cursor: Option<String> = None;
+        let mut covered: Vec<i64> = Vec::new();
+        // A server that keeps sending cursors is not followed for ever.
+        let max_pages = (run.end - run.first) / per_page + 3;
+        for _ in 0..max_pages {
+            let page = cursor.as_deref();
+            let mut fetched = match dataset {
+                OrgDataset::Costs => Fetched::Costs(
+                    with_retries(org, conn, settings, &mut requests, || {
+                        conn.api.costs_page(&call, run, page)
+                    })
+                    .await?,
+                ),
+                OrgDataset::Usage => Fetched::Usage(
+                    with_retries(org, conn, settings, &mut requests, || {
+                        conn.api.usage_page(&call, run, page)
+                    })
+                    .await?,
+                ),
+            };
+            fetched.within(run);
+            let next = fetched.next();
+            let mut page_days = fetched.days();
+            if next.is_none() {
+                // The last page: days the provider sent no bucket for had nothing.
+                page_days.extend((run.first..run.end).filter(|d| !covered.contains(d)));
+                page_days.sort_unstable();
+                page_days.dedup();
+            }
+            covered.extend(page_days.iter().copied());
+            let (scope, at) = (scope.clone(), now_ms());
+            let stored = cache
+                .with_db(move |db| match fetched {
+                    Fetched::Costs(p) => db.org_store_costs(&scope, &p.buckets, &page_days, at),
+                    Fetched::Usage(p) => db.org_store_usage(&scope, &p.buckets, &page_days, at),
+                })
+                .await
+                .unwrap_or(Ok(()));
+            stored.map_err(|e| OrgError::Cache(e.to_string()))?;
+            pages_done += 1;
+            report(pages_done, pages_total.max(pages_done), false);
+            match next {
+                Some(n) if cursor.as_deref() != Some(n.as_str()) => cursor = Some(n),
+                _ => break,
+            }
+        }
+    }
+    if pages_done > 0 {
+        report(pages_done, pages_total.max(pages_done), true);
+    }
+    let oldest_fetch = read_fetched()
+        .await
+        .and_then(Result::ok)
+        .and_then(|v| v.into_iter().map(|(_, at)| at).min())
+        .unwrap_or_else(now_ms);
+    Ok(Synced {
+        requests,
+        oldest_fetch,
+    })
+}
+
+/// The organization's hard limit, fetched at most once a day (or on refresh).
+pub struct Limit {
+    pub spend_limit: Option<i64>,
+    pub requests: u32,
+}
+
+pub async fn spend_limit(
+    org: &Org,
+    conn: &AdminConnection,
+    http: &Http,
+    settings: &Settings,
+    refresh: bool,
+) -> Limit {
+    let cache = org.cache().await;
+    let scope = conn.scope();
+    let s = scope.clone();
+    let cached = cache
+        .with_db(move |db| db.org_meta(&s, "spend_limit"))
+        .await
+        .and_then(Result::ok)
+        .flatten();
+    if let Some((value, at)) = cached
+        && !refresh
+        && now_ms() - at < DAY_MS
+    {
+        return Limit {
+            spend_limit: value,
+            requests: 0,
+        };
+    }
+    let call = Call {
+        http,
+        endpoint: &conn.endpoint,
+        settings,
+    };
+    let mut requests = 0;
+    let once = Settings {
+        retry_max_attempts: 1,
+        ..settings.clone()
+    };
+    // No limit shown beats a view that fails for it: a failure counts as none until tomorrow.
+    let value = with_retries(org, conn, &once, &mut requests, || {
+        conn.api.spend_limit(&call)
+    })
+    .await
+    .unwrap_or_else(|e| {
+        tracing::info!("organization spend limit not read: {e}");
+        None
+    });
+    let at = now_ms();
+    let _ = cache
+        .with_db(move |db| db.org_set_meta(&scope, "spend_limit", value, at))
+        .await;
+    Limit {
+        spend_limit: value,
+        requests,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settled_days_are_never_fetched_again_and_recent_ones_expire() {
+        let today = 20_000;
+        let now = today * DAY_MS + 10 * 3_600_000;
+        let mut fetched = HashMap::new();
+        // Days 19_990..=19_997 fetched after they ended; 19_998 fetched while it was today.
+        for d in 19_990..=19_997 {
+            fetched.insert(d, (d + 2) * DAY_MS);
+        }
+        fetched.insert(19_998, 19_998 * DAY_MS + 1000);
+        // Yesterday and today fetched a minute ago.
+        fetched.insert(19_999, now - 60_000);
+        fetched.insert(20_000, now - 60_000);
+        let runs = stale_runs(19_985, today, &fetched, today, now, false);
+        assert_eq!(
+            runs,
+            vec![
+                DayRange {
+                    first: 19_985,
+                    end: 19_990
+                },
+                DayRange {
+                    first: 19_998,
+                    end: 19_999
+                },
+            ]
+        );
+        // Later, or on refresh, yesterday and today go again; settled days never.
+        let later = stale_runs(
+            19_990,
+            today,
+            &fetched,
+            today,
+            now + RECENT_TTL_MS + 1,
+            false,
+        );
+        assert_eq!(
+            later,
+            vec![DayRange {
+                first: 19_998,
+                end: 20_001
+            }]
+        );
+        let refreshed = stale_runs(19_999, today, &fetched, today, now, true);
+        assert_eq!(
+            refreshed,
+            vec![DayRange {
+                first: 19_999,
+                end: 20_001
+            }]
+        );
+    }
+}
