@@ -201,9 +201,13 @@ fn sidecar_command(env: &Env) -> Command {
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     match &env.demo_url {
-        Some(u) => cmd.env("SIDEKICK_DEMO_BASE_URL", u),
+        // The same fake serves OpenAI's organization API (the `org` benchmark).
+        Some(u) => cmd
+            .env("SIDEKICK_DEMO_BASE_URL", u)
+            .env("SIDEKICK_OPENAI_BASE_URL", u),
         None => cmd.env_remove("SIDEKICK_DEMO_BASE_URL"),
     };
+    cmd.env_remove("OPENAI_ADMIN_KEY");
     if env.ledger_off {
         cmd.env("SIDEKICK_LEDGER", "off");
     } else {
@@ -616,6 +620,71 @@ impl Bench {
             median(&on_ttlt) / median(&off_ttlt),
             median(&send_ns),
             median(&per_write_us),
+        );
+        out
+    }
+
+    /// Organization costs: the first ingestion of 90 days (a fresh sidecar and database each
+    /// rep: requests made, time), then the same view from the cache (0 requests), against a
+    /// `listProviders` round trip in the same sidecar as the baseline.
+    fn org(&self, reps: usize) -> Value {
+        let day = 86_400;
+        let today = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs()
+            / day;
+        let date = |d: u64| {
+            let out = Command::new("date")
+                .args(["-u", "+%Y-%m-%d", "-d", &format!("@{}", d * day)])
+                .output()
+                .expect("date");
+            String::from_utf8_lossy(&out.stdout).trim().to_string()
+        };
+        let params = json!({ "provider": "openai", "from": date(today - 89), "to": date(today) });
+        let key = fake_providers::organization::DEFAULT_ADMIN_KEY;
+        let mut first_ms = Vec::new();
+        let mut first_requests = Vec::new();
+        let mut keep = None;
+        for _ in 0..reps.min(10) {
+            let env = self.env();
+            let mut s = Sidecar::start(&env);
+            s.call(
+                "sidekick/connectAdmin",
+                json!({ "provider": "openai", "adminKey": key }),
+            );
+            let t = Instant::now();
+            let r = s.call("sidekick/orgCosts", params.clone());
+            first_ms.push(ms(t.elapsed()));
+            first_requests.push(r["requests"].as_f64().unwrap_or(-1.0));
+            keep = Some((env, s));
+        }
+        let (_env, mut s) = keep.expect("one rep");
+        let (mut cached, mut baseline) = (Vec::new(), Vec::new());
+        for _ in 0..reps {
+            let t = Instant::now();
+            let r = s.call("sidekick/orgCosts", params.clone());
+            cached.push(ms(t.elapsed()));
+            assert_eq!(r["requests"], 0, "a cached view makes no request");
+            let t = Instant::now();
+            s.call("sidekick/listProviders", json!({}));
+            baseline.push(ms(t.elapsed()));
+        }
+        let out = json!({
+            "days": 90, "projects": 3, "reps": reps,
+            "first_ingestion_ms": stats(&first_ms),
+            "first_ingestion_requests": median(&first_requests),
+            "cached_view_ms": stats(&cached),
+            "list_providers_ms": stats(&baseline),
+            "cached_over_list_providers": median(&cached) / median(&baseline),
+        });
+        println!(
+            "org costs, 90 days: first ingestion {:.1} ms ({} requests); from the cache {:.2} ms (0 requests), ×{:.2} a listProviders round trip ({:.3} ms)",
+            median(&first_ms),
+            median(&first_requests),
+            median(&cached),
+            median(&cached) / median(&baseline),
+            median(&baseline),
         );
         out
     }
@@ -1041,7 +1110,7 @@ fn main() {
     };
 
     // `--only a,b` runs a subset (cold_start, idle, relay [= relay_burst + relay_paced],
-    // throughput, cancel, ledger, concurrent, model_search).
+    // throughput, cancel, ledger, org, concurrent, model_search).
     let only: Option<Vec<String>> = args
         .iter()
         .position(|a| a == "--only")
@@ -1095,6 +1164,9 @@ fn main() {
     }
     if wants("ledger") {
         report.insert("ledger".into(), bench.ledger(bench.reps(200)));
+    }
+    if wants("org") {
+        report.insert("org".into(), bench.org(bench.reps(100)));
     }
     if wants("concurrent") {
         report.insert("concurrent".into(), bench.concurrent_rss(100));
