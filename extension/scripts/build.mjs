@@ -56,6 +56,20 @@ const builds = [
     entryPoints: [at('extension/src/usage/webview/style.css')],
     outfile: at('dist/webview/usage.css'),
   }),
+  // Usage and Costs (the organization's bill, with uPlot bundled in).
+  esbuild.build({
+    ...common,
+    entryPoints: [at('extension/src/orgCosts/webview/main.ts')],
+    outfile: at('dist/webview/costs.js'),
+    platform: 'browser',
+    format: 'iife',
+    target: 'chrome120',
+  }),
+  esbuild.build({
+    ...common,
+    entryPoints: [at('extension/src/orgCosts/webview/style.css')],
+    outfile: at('dist/webview/costs.css'),
+  }),
 ];
 
 if (tests) {

@@ -30,6 +30,20 @@ import {
   RequestLogRequest,
   RequestLoggedNotification,
   SpendRequest,
+  ConnectAdminRequest,
+  DisconnectAdminRequest,
+  OrgCostsRequest,
+  OrgSyncNotification,
+  OrgUsageRequest,
+  type ConnectAdminParams,
+  type ConnectAdminResult,
+  type DisconnectAdminParams,
+  type DisconnectAdminResult,
+  type OrgCostsParams,
+  type OrgCostsResult,
+  type OrgSyncParams,
+  type OrgUsageParams,
+  type OrgUsageResult,
   SecretsDeleteRequest,
   SecretsGetRequest,
   SecretsStoreRequest,
@@ -117,6 +131,8 @@ export interface SidekickClientEvents {
   onChatStatus(status: ChatStatusParams): void;
   /** The ledger recorded a provider call. */
   onRequestLogged?(entry: RequestLogEntry): void;
+  /** Progress of an organization ingestion. */
+  onOrgSync?(progress: OrgSyncParams): void;
   /** The server (re)started and answered `initialize`: re-fetch what it knows. */
   onRunning(): void;
   /** The client stopped for good (gave up restarting, or a restart is under way). */
@@ -219,6 +235,7 @@ export class SidekickClient implements vscode.Disposable {
     client.onNotification(ChatDeltaNotification, (p) => this.events.onChatDelta(p));
     client.onNotification(ChatStatusNotification, (p) => this.events.onChatStatus(p));
     client.onNotification(RequestLoggedNotification, (p) => this.events.onRequestLogged?.(p));
+    client.onNotification(OrgSyncNotification, (p) => this.events.onOrgSync?.(p));
     const secrets = this.context.secrets;
     client.onRequest(SecretsGetRequest, async (p) => ({ value: (await secrets.get(p.key)) ?? null }));
     client.onRequest(SecretsStoreRequest, async (p) => {
@@ -304,6 +321,20 @@ export class SidekickClient implements vscode.Disposable {
     return (await this.runningClient()).sendRequest(SpendRequest, params);
   }
   /** The token cancels (`$/cancelRequest`); the answer is then error -32800. */
+  async connectAdmin(params: ConnectAdminParams): Promise<ConnectAdminResult> {
+    return (await this.runningClient()).sendRequest(ConnectAdminRequest, params);
+  }
+  async disconnectAdmin(params: DisconnectAdminParams): Promise<DisconnectAdminResult> {
+    return (await this.runningClient()).sendRequest(DisconnectAdminRequest, params);
+  }
+  /** Cancelling `token` stops the ingestion; the pages already fetched stay cached. */
+  async orgCosts(params: OrgCostsParams, token?: vscode.CancellationToken): Promise<OrgCostsResult> {
+    return (await this.runningClient()).sendRequest(OrgCostsRequest, params, token);
+  }
+  async orgUsage(params: OrgUsageParams, token?: vscode.CancellationToken): Promise<OrgUsageResult> {
+    return (await this.runningClient()).sendRequest(OrgUsageRequest, params, token);
+  }
+
   async chat(params: ChatParams, token: vscode.CancellationToken): Promise<ChatResult> {
     return (await this.runningClient()).sendRequest(ChatRequest, params, token);
   }

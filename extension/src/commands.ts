@@ -9,6 +9,7 @@ import * as flows from './flows';
 import { matchesWords } from './modelList';
 import type { ActionRunner, Severity } from './guidance';
 import { settingsQuery } from './settings';
+import { connectOrganization, disconnectOrganization } from './orgCosts/connect';
 
 /** Every command id, exactly as contributed in package.json. */
 export const CommandId = {
@@ -24,6 +25,9 @@ export const CommandId = {
   openSettings: 'sidekick.openSettings',
   showRequestLog: 'sidekick.showRequestLog',
   showSpend: 'sidekick.showSpend',
+  showOrgCosts: 'sidekick.showOrgCosts',
+  connectOrganization: 'sidekick.connectOrganization',
+  disconnectOrganization: 'sidekick.disconnectOrganization',
 } as const;
 
 /** Set while some provider is connected: the chat title bar shows Disconnect only then. */
@@ -192,6 +196,8 @@ export interface CommandDeps {
   restartServer(): Promise<void>;
   /** Opens the usage view (request log and spend) at a section. */
   showUsage(section: 'log' | 'spend'): void;
+  /** Opens Usage and Costs (the organization's bill). */
+  showOrgCosts(): void;
 }
 
 /**
@@ -246,6 +252,15 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     ),
     vscode.commands.registerCommand(CommandId.showRequestLog, () => deps.showUsage('log')),
     vscode.commands.registerCommand(CommandId.showSpend, () => deps.showUsage('spend')),
+    vscode.commands.registerCommand(CommandId.showOrgCosts, () => deps.showOrgCosts()),
+    vscode.commands.registerCommand(
+      CommandId.connectOrganization,
+      runFlow('Connect Organization', log, () => connectOrganization(vscodeUi, client, vscodeRunner)),
+    ),
+    vscode.commands.registerCommand(
+      CommandId.disconnectOrganization,
+      runFlow('Disconnect Organization', log, () => disconnectOrganization(vscodeUi, client)),
+    ),
     vscode.commands.registerCommand(CommandId.restartServer, async () => {
       try {
         await deps.restartServer();

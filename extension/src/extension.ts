@@ -9,6 +9,8 @@ import type { ProvidersState } from './protocol';
 import { SpendItem } from './spend';
 import { StatusItem } from './status';
 import { UsagePanel } from './usage/panel';
+import { CostsPanel } from './orgCosts/panel';
+import { vscodeRunner } from './commands';
 
 let client: SidekickClient | undefined;
 
@@ -19,6 +21,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const showState = (state: ProvidersState) => {
     status.setState(state);
     panel.setProviders(state);
+    costs.setState(state);
     // The title bar's Disconnect shows only while something is connected.
     void vscode.commands.executeCommand('setContext', CONNECTED_CONTEXT, state.providers.some((p) => p.connected));
   };
@@ -37,6 +40,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       usage.onLogged(entry);
       spend.refreshSoon();
     },
+    onOrgSync: (p) => costs.onSync(p),
     onRunning: () => {
       void refresh();
       void spend.refresh();
@@ -46,6 +50,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   client = sidekick;
   const spend = new SpendItem((p) => sidekick.spend(p));
   const usage = new UsagePanel(context, sidekick, log);
+  const costs = new CostsPanel(context, sidekick, log, vscodeRunner);
   const panel = new ChatPanel(context, {
     client: sidekick,
     log,
@@ -97,6 +102,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     status,
     spend,
     usage,
+    costs,
     panel,
     { dispose: () => void sidekick.dispose() },
     vscode.window.registerWebviewViewProvider(ChatPanel.viewId, panel),
@@ -121,6 +127,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       lastEditor: () => lastEditor,
       restartServer: () => startServer(true),
       showUsage: (section) => usage.show(section),
+      showOrgCosts: () => costs.show(),
     }),
   );
 

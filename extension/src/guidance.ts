@@ -34,6 +34,7 @@ export const KIND_STYLE: Record<GuidanceKind, { severity: Severity; icon: string
   stream_interrupted: { severity: 'warning', icon: 'debug-disconnect' },
   keychain_unavailable: { severity: 'error', icon: 'key' },
   budget_exceeded: { severity: 'warning', icon: 'credit-card' },
+  admin_key_required: { severity: 'warning', icon: 'organization' },
 };
 
 /** What a guidance button does, after validation. */

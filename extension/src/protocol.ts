@@ -5,6 +5,19 @@
 // vscode-jsonrpc is pure).
 
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
+import type {
+  ConnectAdminParams,
+  ConnectAdminResult,
+  DisconnectAdminParams,
+  DisconnectAdminResult,
+  OrgCostsParams,
+  OrgCostsResult,
+  OrgSyncParams,
+  OrgUsageParams,
+  OrgUsageResult,
+} from './protocolOrg';
+
+export * from './protocolOrg';
 
 /** Bumped on any incompatible change; reported in `capabilities.experimental.sidekick`. */
 export const PROTOCOL_VERSION = 2;
@@ -32,6 +45,10 @@ export const Method = {
   chat: 'sidekick/chat',
   requestLog: 'sidekick/requestLog',
   spend: 'sidekick/spend',
+  connectAdmin: 'sidekick/connectAdmin',
+  disconnectAdmin: 'sidekick/disconnectAdmin',
+  orgCosts: 'sidekick/orgCosts',
+  orgUsage: 'sidekick/orgUsage',
 } as const;
 
 /** Server → client notifications. */
@@ -40,6 +57,7 @@ export const Notification = {
   chatDelta: 'sidekick/chatDelta',
   chatStatus: 'sidekick/chatStatus',
   requestLogged: 'sidekick/requestLogged',
+  orgSync: 'sidekick/orgSync',
 } as const;
 
 /** Server → client requests, sent only when the client set `clientSecretStorage: true`. */
@@ -98,6 +116,12 @@ export interface ProviderInfo {
   baseUrlPlaceholder: string | null;
   /** `deployment`: the user types a name; the listed models are only suggestions. */
   modelKind: ModelKind;
+  /** The organization's usage and costs can be read with an admin key (OpenAI). */
+  supportsAdmin?: boolean;
+  /** An admin key is stored, or set in `OPENAI_ADMIN_KEY`. */
+  adminConnected?: boolean;
+  adminKeyHint?: string | null;
+  adminKeySource?: KeySource | null;
 }
 
 /** The provider and model a chat uses when it names none. */
@@ -281,6 +305,7 @@ export const GUIDANCE_KINDS = [
   'stream_interrupted',
   'keychain_unavailable',
   'budget_exceeded',
+  'admin_key_required',
 ] as const;
 
 export type GuidanceKind = (typeof GUIDANCE_KINDS)[number];
@@ -417,6 +442,7 @@ export const GUIDANCE_COMMANDS = [
   'sidekick.showLogs',
   'sidekick.openSettings',
   'sidekick.showSpend',
+  'sidekick.connectOrganization',
 ] as const;
 
 /** Params of a method that takes none. */
@@ -431,12 +457,19 @@ export const DisconnectRequest = new RequestType<DisconnectParams, DisconnectRes
 export const ChatRequest = new RequestType<ChatParams, ChatResult, void>(Method.chat);
 export const RequestLogRequest = new RequestType<RequestLogParams, RequestLogResult, void>(Method.requestLog);
 export const SpendRequest = new RequestType<SpendParams, SpendResult, void>(Method.spend);
+export const ConnectAdminRequest = new RequestType<ConnectAdminParams, ConnectAdminResult, void>(Method.connectAdmin);
+export const DisconnectAdminRequest = new RequestType<DisconnectAdminParams, DisconnectAdminResult, void>(
+  Method.disconnectAdmin,
+);
+export const OrgCostsRequest = new RequestType<OrgCostsParams, OrgCostsResult, void>(Method.orgCosts);
+export const OrgUsageRequest = new RequestType<OrgUsageParams, OrgUsageResult, void>(Method.orgUsage);
 
 // Server → client notifications.
 export const StateChangedNotification = new NotificationType<ProvidersState>(Notification.stateChanged);
 export const ChatDeltaNotification = new NotificationType<ChatDeltaParams>(Notification.chatDelta);
 export const ChatStatusNotification = new NotificationType<ChatStatusParams>(Notification.chatStatus);
 export const RequestLoggedNotification = new NotificationType<RequestLogEntry>(Notification.requestLogged);
+export const OrgSyncNotification = new NotificationType<OrgSyncParams>(Notification.orgSync);
 
 // Server → client requests.
 export const SecretsGetRequest = new RequestType<SecretParams, SecretValue, void>(ClientRequest.secretsGet);

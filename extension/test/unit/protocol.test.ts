@@ -8,6 +8,11 @@ import {
   ChatRequest,
   ChatStatusNotification,
   ClientRequest,
+  ConnectAdminRequest,
+  DisconnectAdminRequest,
+  OrgCostsRequest,
+  OrgSyncNotification,
+  OrgUsageRequest,
   ConnectRequest,
   DisconnectRequest,
   ErrorCode,
@@ -67,9 +72,10 @@ describe('protocol.ts mirrors server/src/protocol.rs', () => {
     const typed = [
       ListProvidersRequest, ConnectRequest, ListModelsRequest, SelectModelRequest, DisconnectRequest, ChatRequest,
       RequestLogRequest, SpendRequest, SecretsGetRequest, SecretsStoreRequest, SecretsDeleteRequest,
+      ConnectAdminRequest, DisconnectAdminRequest, OrgCostsRequest, OrgUsageRequest,
     ].map((t) => t.method);
     assert.deepEqual(typed.sort(), requests);
-    const notes = [StateChangedNotification, ChatDeltaNotification, ChatStatusNotification, RequestLoggedNotification].map(
+    const notes = [StateChangedNotification, ChatDeltaNotification, ChatStatusNotification, RequestLoggedNotification, OrgSyncNotification].map(
       (t) => t.method,
     );
     assert.deepEqual(notes.sort(), declared('notification'));

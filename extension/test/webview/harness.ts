@@ -40,7 +40,7 @@ export async function startHarness(): Promise<Harness> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     // `/` is the chat view, `/usage` the usage view: each its own bundle under the same CSP.
-    const page = { '/': 'main', '/usage': 'usage' }[url.pathname];
+    const page = { '/': 'main', '/usage': 'usage', '/costs': 'costs' }[url.pathname];
     if (page) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end(
@@ -58,6 +58,8 @@ export async function startHarness(): Promise<Harness> {
       '/webview/main.css': 'main.css',
       '/webview/usage.js': 'usage.js',
       '/webview/usage.css': 'usage.css',
+      '/webview/costs.js': 'costs.js',
+      '/webview/costs.css': 'costs.css',
     }[url.pathname];
     if (!file) {
       res.writeHead(404).end();
