@@ -47,6 +47,8 @@ const KEEP = process.env.SIDEKICK_E2E_KEEP === '1';
 
 const VALID_KEY = 'sk-fake-valid-0000WXYZ';
 const WRONG_KEY = 'sk-wrong-key-1111ABCD';
+/** The fake organization's admin key (fake-providers' DEFAULT_ADMIN_KEY). */
+const ADMIN_KEY = 'sk-admin-fake-0000ADMN';
 const ORG = 'org-sidekick';
 const MODEL = 'gpt-4o-mini';
 const CLAUDE = 'claude-sonnet-4-5-20250929';
@@ -68,6 +70,14 @@ function chromiumPath() {
 }
 
 /** What `secret-tool` finds for the OpenAI key in this run's keychain service ('' if none). */
+/** The stored organization admin key, '' when none. */
+function adminKey() {
+  const r = spawnSync('secret-tool', ['lookup', 'service', KEYRING_SERVICE, 'username', `openai@${s.baseUrl}#admin`], {
+    encoding: 'utf8',
+  });
+  return r.status === 0 ? r.stdout.trim() : '';
+}
+
 function keychainKey() {
   const r = spawnSync(
     'secret-tool',
@@ -599,6 +609,42 @@ describe('Sidekick in a real VS Code (code-server)', () => {
     await page.keyboard.press('Escape');
   });
 
+  step('4g organization costs: a project key is refused, the admin key connects, the month is drawn', async () => {
+    const { page } = s;
+    await runCommand(page, 'View: Close All Editors');
+    await runCommand(page, 'Sidekick: Usage and Costs');
+    const view = webview(page, EXTENSION_ID, { view: false });
+    const connect = view.locator('[data-testid="connect-organization"]');
+    await connect.waitFor({ state: 'visible', timeout: TIMEOUTS.medium });
+    assert.match(await view.locator('[data-testid="no-key"]').innerText(), /organization owner/);
+    await shot('4g-no-admin-key');
+    await connect.click();
+    // The chat key is a project key: refused as such, nothing stored, asked again.
+    await answerInput(page, 'Sidekick: Connect Organization', VALID_KEY);
+    const refused = toast(page, 'cannot read the organization');
+    await refused.waitFor({ state: 'visible', timeout: TIMEOUTS.medium });
+    await refused.getByRole('button', { name: 'Open admin keys page' }).waitFor({ state: 'visible' });
+    assert.equal(adminKey(), '', 'a refused admin key is not stored');
+    await shot('4g-project-key-refused');
+    await refused.getByRole('button', { name: 'Try Again' }).click();
+    await answerInput(page, 'Sidekick: Connect Organization', ADMIN_KEY);
+    const keyLine = view.locator('[data-testid="key-line"]');
+    await waitFor('the view to follow the new admin key', async () => (await keyLine.innerText()) === 'Admin key sk-…ADMN', {
+      timeoutMs: TIMEOUTS.medium,
+    });
+    assert.equal(adminKey(), ADMIN_KEY, 'the admin key is in its own keychain slot');
+    // The view follows: this month, drawn, summarised, with the fake organization's projects.
+    await view.locator('[data-testid="chart"] canvas').waitFor({ timeout: TIMEOUTS.long });
+    const summary = view.locator('[data-testid="summary"]');
+    await waitFor('the summary', async () => /^Spent \$[\d,.]+ from \d{4}-\d{2}-01 to /.test(await summary.innerText()));
+    assert.match(await summary.innerText(), /Forecast for the end of the month/);
+    const totals = await view.locator('[data-testid="totals"]').innerText();
+    for (const project of ['proj_alpha', 'proj_beta', 'proj_gamma', '(no project)']) assert.ok(totals.includes(project), `${project} in ${totals}`);
+    assert.match(await view.locator('[data-testid="usage-table"]').innerText(), /gpt-4o-mini-2024-07-18/);
+    await shot('4g-org-costs');
+    await runCommand(page, 'View: Close All Editors');
+  });
+
   step('5 the sidecar is killed mid-answer: restarted, history kept, next question works', async () => {
     const { page } = s;
     const before = sidecarPids();
@@ -685,7 +731,7 @@ describe('Sidekick in a real VS Code (code-server)', () => {
     const leaks = [];
     for (const file of roots.flatMap((r) => filesUnder(r))) {
       const text = readFileSync(file).toString('latin1');
-      for (const key of [VALID_KEY, WRONG_KEY]) if (text.includes(key)) leaks.push(`${file}: ${key}`);
+      for (const key of [VALID_KEY, WRONG_KEY, ADMIN_KEY]) if (text.includes(key)) leaks.push(`${file}: ${key}`);
     }
     assert.deepEqual(leaks, [], 'an API key was written to disk');
     const sidekickLogs = filesUnder(join(s.tmp, 'user-data', 'logs')).filter((f) => /Sidekick\.log$/.test(f));

@@ -44,5 +44,9 @@ step "editor-side CPU: vscode-jsonrpc client of the sidecar vs the openai SDK (N
 node bench/editor-cpu.mjs $QUICK --out target/bench-results/editor_cpu.json \
   2>&1 | tee target/bench-results/editor_cpu.txt
 
+step "Usage and Costs view: first paint in Chromium with 90 days of data"
+npm run --silent build
+node bench/costs-view.mjs $QUICK --out target/bench-results/costs_view.json 2>&1 | tee target/bench-results/costs_view.txt
+
 step "summary"
 node bench/summary.mjs | tee target/bench-results/summary.md

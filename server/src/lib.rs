@@ -2,6 +2,7 @@
 //! API keys (OS keychain), streamed chat completions and the guidance shown for every failure.
 //! The editor extension only renders; any LSP client can drive this protocol.
 
+pub mod backoff;
 pub mod chat;
 pub mod connections;
 pub mod endpoint;

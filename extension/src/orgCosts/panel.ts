@@ -2,10 +2,9 @@
 // The host side: asks the sidecar for costs and usage (cancellable), relays ingestion progress
 // and the admin key's state, runs guidance buttons, saves Export CSV. Keeps no data itself.
 
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { SidekickClient } from '../client';
-import { webviewHtml, makeNonce } from '../chat/html';
+import { openEditorWebview } from '../editorWebview';
 import { actionTarget, cardFor, guidanceOf, isCancelled, plainCard, runAction, type ActionRunner } from '../guidance';
 import type { OrgSyncParams, ProvidersState } from '../protocol';
 import { parseFromCosts, type CostsQuery, type FromCosts, type ToCosts } from './messages';
@@ -30,19 +29,7 @@ export class CostsPanel implements vscode.Disposable {
       this.panel.reveal();
       return;
     }
-    const root = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview');
-    const panel = vscode.window.createWebviewPanel('sidekick.orgCosts', 'Sidekick: Usage and Costs', vscode.ViewColumn.Active, {
-      enableScripts: true,
-      enableCommandUris: false,
-      localResourceRoots: [root],
-      retainContextWhenHidden: false,
-    });
-    panel.webview.html = webviewHtml({
-      cspSource: panel.webview.cspSource,
-      nonce: makeNonce((n) => randomBytes(n)),
-      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(root, 'costs.js')).toString(),
-      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(root, 'costs.css')).toString(),
-    });
+    const panel = openEditorWebview(this.context, 'sidekick.orgCosts', 'Sidekick: Usage and Costs', 'costs');
     panel.webview.onDidReceiveMessage((raw) => {
       const m = parseFromCosts(raw);
       if (m) void this.onMessage(m);

@@ -2,10 +2,9 @@
 // and by model, against the budget) above the request log (filters, pages, live rows from
 // `sidekick/requestLogged`). Reads the sidecar's ledger; keeps nothing of its own.
 
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { SidekickClient } from '../client';
-import { webviewHtml, makeNonce } from '../chat/html';
+import { openEditorWebview } from '../editorWebview';
 import type { RequestLogEntry } from '../protocol';
 import { thisMonth } from './spend';
 import { parseFromUsage, type FromUsage, type LogFilter, type ToUsage } from './messages';
@@ -33,19 +32,7 @@ export class UsagePanel implements vscode.Disposable {
       void this.load();
       return;
     }
-    const root = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview');
-    const panel = vscode.window.createWebviewPanel('sidekick.usage', 'Sidekick: Usage', vscode.ViewColumn.Active, {
-      enableScripts: true,
-      enableCommandUris: false,
-      localResourceRoots: [root],
-      retainContextWhenHidden: false,
-    });
-    panel.webview.html = webviewHtml({
-      cspSource: panel.webview.cspSource,
-      nonce: makeNonce((n) => randomBytes(n)),
-      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(root, 'usage.js')).toString(),
-      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(root, 'usage.css')).toString(),
-    });
+    const panel = openEditorWebview(this.context, 'sidekick.usage', 'Sidekick: Usage', 'usage');
     panel.webview.onDidReceiveMessage((raw) => {
       const m = parseFromUsage(raw);
       if (m) void this.onMessage(m);

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use backon::{ExponentialBuilder, Retryable};
+use backon::Retryable;
 use tower_lsp_server::Client;
 
 use super::attempt::{Finished, Turn};
@@ -32,11 +32,7 @@ pub async fn with_retries(
     settings: &Settings,
 ) -> (Result<Finished, ProviderError>, u32) {
     let max_wait = settings.retry_max_wait;
-    let backoff = ExponentialBuilder::default()
-        .with_jitter()
-        .with_min_delay(Duration::from_millis(500))
-        .with_max_delay(max_wait.max(Duration::from_millis(1)))
-        .with_max_times(settings.retry_max_attempts.saturating_sub(1) as usize);
+    let backoff = crate::backoff::policy(settings);
     let note: Arc<Mutex<Option<RetryNote>>> = Arc::default();
     let attempts = AtomicU32::new(1);
     let provider = turn.provider.spec();
@@ -83,14 +79,9 @@ pub async fn with_retries(
         .sleep(sleeper)
         // Never after the first token: the user has already read part of this answer.
         .when(|e: &ProviderError| e.is_retryable() && !sent.load(Ordering::SeqCst))
+        // Waiting longer than the user allows: answer now, with when to try again.
         .adjust(|e: &ProviderError, backoff: Option<Duration>| {
-            let backoff = backoff?;
-            match e.retry_after() {
-                // Waiting longer than the user allows: answer now, with when to try again.
-                Some(hint) if hint > max_wait => None,
-                Some(hint) => Some(hint.max(Duration::from_millis(50))),
-                None => Some(backoff),
-            }
+            crate::backoff::wait(e, backoff, max_wait)
         })
         .notify(|e: &ProviderError, delay: Duration| {
             let attempt = attempts.fetch_add(1, Ordering::SeqCst) + 1;

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use backon::{ExponentialBuilder, Retryable};
+use backon::Retryable;
 
 use super::{Org, OrgError, RECENT_TTL_MS, days};
 use crate::connections::AdminConnection;
@@ -40,11 +40,7 @@ where
     Fut: std::future::Future<Output = Result<T, ProviderError>>,
 {
     let max_wait = settings.retry_max_wait;
-    let backoff = ExponentialBuilder::default()
-        .with_jitter()
-        .with_min_delay(Duration::from_millis(500))
-        .with_max_delay(max_wait.max(Duration::from_millis(1)))
-        .with_max_times(settings.retry_max_attempts.saturating_sub(1) as usize);
+    let backoff = crate::backoff::policy(settings);
     let mut attempts = 0u32;
     let outcome = (|| {
         attempts += 1;
@@ -67,12 +63,7 @@ where
     .retry(backoff)
     .when(ProviderError::is_retryable)
     .adjust(|e: &ProviderError, backoff: Option<Duration>| {
-        let backoff = backoff?;
-        match e.retry_after() {
-            Some(hint) if hint > max_wait => None,
-            Some(hint) => Some(hint.max(Duration::from_millis(50))),
-            None => Some(backoff),
-        }
+        crate::backoff::wait(e, backoff, max_wait)
     })
     .notify(|e: &ProviderError, delay: Duration| {
         tracing::info!(

@@ -100,23 +100,25 @@ fn text(v: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
-async fn get_page<T: for<'de> Deserialize<'de>>(
+/// `GET base/path?query` with the admin key, its refusal classified by [`classify`].
+async fn get(
     call: &Call<'_>,
     path: &str,
-    query: Vec<(&str, String)>,
-) -> Result<(Vec<(i64, Vec<T>)>, Option<String>), ProviderError> {
+    query: &[(&str, String)],
+) -> Result<bytes::Bytes, ProviderError> {
     let client = call.http.client().await?;
     let mut url = url::Url::parse(&call.url(path))
         .map_err(|e| ProviderError::Unexpected(format!("bad URL {}: {e}", call.url(path))))?;
-    url.query_pairs_mut()
-        .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+    if !query.is_empty() {
+        url.query_pairs_mut()
+            .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+    }
     let request = client
         .get(url)
         .headers(openai_wire::headers(call, &OPENAI))
         .build()
         .map_err(|e| classify_transport(&e))?;
-    let body = call
-        .http
+    call.http
         .send_for_body(
             Operation::Usage,
             request,
@@ -124,7 +126,15 @@ async fn get_page<T: for<'de> Deserialize<'de>>(
             call.key(),
             &classify,
         )
-        .await?;
+        .await
+}
+
+async fn get_page<T: for<'de> Deserialize<'de>>(
+    call: &Call<'_>,
+    path: &str,
+    query: Vec<(&str, String)>,
+) -> Result<(Vec<(i64, Vec<T>)>, Option<String>), ProviderError> {
+    let body = get(call, path, &query).await?;
     let page: WirePage<T> =
         serde_json::from_slice(&body).map_err(|e| {
             match serde_json::from_slice::<Value>(&body) {
@@ -243,23 +253,7 @@ impl OrgApi for OpenAiOrg {
         call: &'a Call<'a>,
     ) -> BoxFuture<'a, Result<Option<i64>, ProviderError>> {
         async move {
-            let client = call.http.client().await?;
-            let request = client
-                .get(call.url("/organization/spend_limit"))
-                .headers(openai_wire::headers(call, &OPENAI))
-                .build()
-                .map_err(|e| classify_transport(&e))?;
-            let sent = call
-                .http
-                .send_for_body(
-                    Operation::Usage,
-                    request,
-                    call.timeouts(),
-                    call.key(),
-                    &classify,
-                )
-                .await;
-            let body = match sent {
+            let body = match get(call, "/organization/spend_limit", &[]).await {
                 Ok(b) => b,
                 // Not in the published API: most organizations get a 404, which means "none".
                 Err(ProviderError::Api(f)) if f.status == Some(404) => return Ok(None),
