@@ -557,3 +557,42 @@ async fn the_environment_admin_key_wins_and_disconnect_forgets_the_stored_one() 
         .unwrap_err();
     assert_eq!(guidance(&e)["kind"], "admin_key_required");
 }
+
+#[tokio::test]
+async fn a_cancelled_ingestion_keeps_its_pages_and_the_next_call_resumes() {
+    let home = tempfile::tempdir().unwrap();
+    let fake = FakeProvider::builder().start().await.unwrap();
+    let s = start(home.path(), &fake, json!({})).await;
+    connect_admin(&s, DEFAULT_ADMIN_KEY).await.unwrap();
+    // 100 days of usage: four pages of 31. The second never answers.
+    let (first, last) = (today() - 99, today());
+    fake.pass_org_requests(1);
+    fake.push_org_reply(fake_providers::Reply::HangBeforeHeaders);
+    let params = json!({ "provider": "openai", "from": date(first), "to": date(last) });
+    let (id, rx) = s.start_request("sidekick/orgUsage", params.clone());
+    let progress = s
+        .wait_notification(Duration::from_secs(10), |m, p| {
+            m == "sidekick/orgSync" && p["pagesDone"] == 1 && p["pagesTotal"] == 4
+        })
+        .await;
+    assert!(progress.is_some(), "the first page was reported");
+    assert!(
+        fake.wait_requests(3, Duration::from_secs(10)).await,
+        "the second page was asked for"
+    );
+    s.cancel(id);
+    let e = support::finish(rx).await.unwrap_err();
+    assert_eq!(e.code, -32800, "cancelled: {e:?}");
+    // The first page stayed: three pages are left, and the totals are whole.
+    let r = s.request("sidekick/orgUsage", params).await.unwrap();
+    assert_eq!(r["requests"], 3);
+    let mut input = 0;
+    for day in first..=last {
+        for pi in 0..ORG_PROJECTS.len() {
+            for mi in 0..ORG_MODELS.len() {
+                input += org_usage(day, pi, mi).map_or(0, |u| u[0]);
+            }
+        }
+    }
+    assert_eq!(r["totals"]["inputTokens"], input);
+}
