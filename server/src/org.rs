@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
 use crate::connections::AdminConnection;
-use crate::failure::ProviderError;
+use crate::failure::{Category, ProviderError};
 use crate::http::Http;
 use crate::ledger::Ledger;
 use crate::protocol::{
@@ -105,9 +105,24 @@ impl Org {
             first: today - 1,
             end: today + 1,
         };
-        ingest::costs_page(self, conn, http, settings, range, None)
-            .await
-            .map(|_| ())
+        let checked = ingest::costs_page(self, conn, http, settings, range, None).await;
+        match checked {
+            Ok(_) => Ok(()),
+            // A project key refused as "incorrect": the user pasted the wrong kind of key, and
+            // `admin_key_required` says what the right one is.
+            Err(ProviderError::Api(mut f))
+                if f.category == Category::InvalidKey
+                    && conn
+                        .endpoint
+                        .key
+                        .as_ref()
+                        .is_some_and(|k| !conn.api.looks_like_admin_key(k.expose())) =>
+            {
+                f.category = Category::AdminKeyRequired;
+                Err(ProviderError::Api(f))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// A newly connected admin key may belong to another organization: nothing cached under

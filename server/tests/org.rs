@@ -596,3 +596,20 @@ async fn a_cancelled_ingestion_keeps_its_pages_and_the_next_call_resumes() {
     }
     assert_eq!(r["totals"]["inputTokens"], input);
 }
+
+#[tokio::test]
+async fn a_refused_key_that_is_no_admin_key_is_told_what_an_admin_key_is() {
+    let home = tempfile::tempdir().unwrap();
+    let fake = FakeProvider::builder().start().await.unwrap();
+    let s = start(home.path(), &fake, json!({})).await;
+    // An unknown project-shaped key: OpenAI says "Incorrect API key", but the mistake is the
+    // kind of key.
+    let e = connect_admin(&s, "sk-proj-unknown-0000PROJ")
+        .await
+        .unwrap_err();
+    assert_eq!(guidance(&e)["kind"], "admin_key_required");
+    let e = connect_admin(&s, "sk-admin-unknown-0000ZZZZ")
+        .await
+        .unwrap_err();
+    assert_eq!(guidance(&e)["kind"], "invalid_key");
+}

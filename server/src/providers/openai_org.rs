@@ -178,6 +178,10 @@ impl OrgApi for OpenAiOrg {
         "https://platform.openai.com/settings/organization/admin-keys"
     }
 
+    fn looks_like_admin_key(&self, key: &str) -> bool {
+        key.starts_with("sk-admin-")
+    }
+
     fn page_days(&self, usage: bool) -> i64 {
         if usage { 31 } else { 180 }
     }

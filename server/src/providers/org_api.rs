@@ -51,6 +51,9 @@ pub trait OrgApi: Send + Sync {
     fn admin_key_var(&self) -> &'static str;
     /// Where an organization owner creates admin keys.
     fn admin_keys_url(&self) -> &'static str;
+    /// Whether `key` has the shape of an admin key (OpenAI's start `sk-admin-`): a refused key
+    /// of another shape was a project key, which is a different mistake.
+    fn looks_like_admin_key(&self, key: &str) -> bool;
     /// Buckets per page the API allows, for costs and for usage.
     fn page_days(&self, usage: bool) -> i64;
     /// One page of daily costs by project and line item. `call` carries the admin key.
