@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: lints, Rust unit and integration tests (the real sidecar binary over stdio,
-# a real Secret Service), the extension's unit and headless-Chromium webview tests, and the
-# end-to-end journey in a real VS Code (code-server). The README's test command.
+# a real Secret Service), the extension's unit and headless-Chromium webview tests, the Neovim
+# client's headless journey, and the end-to-end journey in a real VS Code (code-server). The
+# README's test command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +26,9 @@ scripts/with-keyring.sh cargo test --workspace --locked
 
 step "extension: unit and webview tests"
 npm test
+
+step "Neovim: the same sidecar from Neovim's LSP client, headless"
+editors/neovim/test/run.sh
 
 step "end to end: the whole journey in code-server"
 npm run test:e2e
