@@ -11,6 +11,8 @@ packages=(
   gnome-keyring dbus dbus-daemon libsecret-tools
   # whole-process benchmarks
   valgrind
+  # the Windows sidecar: cross-linked with MinGW-w64, smoke-tested under Wine
+  gcc-mingw-w64-x86-64 wine64
 )
 missing=()
 for p in "${packages[@]}"; do

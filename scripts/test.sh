@@ -27,6 +27,9 @@ scripts/with-keyring.sh cargo test --workspace --locked
 step "extension: unit and webview tests"
 npm test
 
+step "Windows: the sidecar cross-built and run under Wine"
+scripts/windows-check.sh
+
 step "Neovim: the same sidecar from Neovim's LSP client, headless"
 editors/neovim/test/run.sh
 

@@ -1,19 +1,30 @@
-// npm run package: release sidecar → dist/bin/<target>/ (executable) → production bundle →
-// a platform VSIX (dist/sidekick-<target>.vsix). Never prompts: CI has no stdin.
+// npm run package [-- --target win32-x64]: release sidecar → dist/bin/<target>/ (executable) →
+// production bundle → a platform VSIX (dist/sidekick-<target>.vsix). The default target is the
+// host's; win32-x64 is cross-built with MinGW-w64 (docs/platforms.md). Never prompts: CI has no
+// stdin.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const target = `${process.platform}-${process.arch}`;
+const host = `${process.platform}-${process.arch}`;
+const targetArg = process.argv.indexOf('--target');
+const target = targetArg >= 0 ? (process.argv[targetArg + 1] ?? '') : host;
+/** The Rust target triple of each VSIX target that is cross-built from here. */
+const CROSS = { 'win32-x64': 'x86_64-pc-windows-gnu' };
+if (target !== host && !CROSS[target]) {
+  console.error(`Cannot build ${target} here: the targets are ${host} (this machine) and ${Object.keys(CROSS).join(', ')}.`);
+  process.exit(2);
+}
+const triple = target === host ? undefined : CROSS[target];
 // vsce's platform names match Node's for the targets we build (linux-x64, darwin-arm64, win32-x64 …).
 if (process.platform === 'win32') {
   // The executable bit does not survive packaging on Windows (microsoft/vscode-vsce#512).
   console.error('Package on Linux or macOS: a VSIX made on Windows loses the binary’s executable bit.');
   process.exit(1);
 }
-const exe = 'sidekick-server';
+const exe = target.startsWith('win32-') ? 'sidekick-server.exe' : 'sidekick-server';
 const run = (cmd, args) => {
   console.log(`$ ${cmd} ${args.join(' ')}`);
   execFileSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -23,8 +34,11 @@ const run = (cmd, args) => {
 const given = process.argv.indexOf('--binary');
 // Cargo's own target directory: CARGO_TARGET_DIR moves it out of the checkout.
 const targetDir = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(root, 'target');
-const source = given >= 0 ? resolve(process.argv[given + 1] ?? '') : join(targetDir, 'release', exe);
-if (given < 0) run('cargo', ['build', '--release', '-p', 'sidekick-server']);
+const built = triple ? join(targetDir, triple, 'release', exe) : join(targetDir, 'release', exe);
+const source = given >= 0 ? resolve(process.argv[given + 1] ?? '') : built;
+if (given < 0) run('cargo', ['build', '--release', '-p', 'sidekick-server', ...(triple ? ['--target', triple] : [])]);
+// One platform's binary per VSIX: the allowlist takes all of dist/bin.
+rmSync(join(root, 'dist', 'bin'), { recursive: true, force: true });
 const binDir = join(root, 'dist', 'bin', target);
 mkdirSync(binDir, { recursive: true });
 const dest = join(binDir, exe);
