@@ -201,6 +201,24 @@ impl std::fmt::Debug for dyn Provider {
     }
 }
 
+/// A chat body decoded by a wire's stream decoder (`"anthropic"`'s, else the OpenAI
+/// chat-completions one every other provider shares), synchronously: for the fuzz targets.
+pub fn decode_body(
+    wire: &str,
+    chunks: Vec<bytes::Bytes>,
+    limit: usize,
+) -> Vec<Result<ChatEvent, ProviderError>> {
+    if wire == "anthropic" {
+        sse::decode_chunks(chunks, anthropic::stream_decoder(), limit)
+    } else {
+        sse::decode_chunks(
+            chunks,
+            openai_wire::Decoder::new(&openai_wire::OPENAI),
+            limit,
+        )
+    }
+}
+
 /// Every provider, in the order a picker shows them.
 fn every() -> [&'static dyn Provider; 7] {
     [

@@ -6,6 +6,11 @@
 mod errors;
 mod stream;
 
+/// Anthropic's stream decoder, for `providers::decode_body`.
+pub(super) fn stream_decoder() -> stream::Decoder {
+    stream::Decoder::default()
+}
+
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};

@@ -114,6 +114,33 @@ pub fn chat_stream<D: Decode>(
     })
 }
 
+/// A whole body given as the chunks the network split it into, decoded synchronously through
+/// the same path a chat takes (the event cap, sse-stream, the decoder): for the fuzz targets
+/// and tests. At most `limit` items.
+pub fn decode_chunks<D: Decode>(
+    chunks: Vec<Bytes>,
+    decoder: D,
+    limit: usize,
+) -> Vec<Result<ChatEvent, ProviderError>> {
+    let body = futures_util::stream::iter(chunks.into_iter().map(Ok::<_, std::io::Error>));
+    let mut stream = Decoded {
+        body: Box::pin(SseByteStream::new(capped(body))),
+        decoder,
+        ready: VecDeque::new(),
+        key: None,
+        failed: None,
+        done: false,
+    };
+    let mut out = Vec::new();
+    while out.len() < limit {
+        match futures_util::FutureExt::now_or_never(stream.next()) {
+            Some(Some(item)) => out.push(item),
+            _ => break,
+        }
+    }
+    out
+}
+
 fn read_error(e: sse_stream::Error) -> ProviderError {
     if let sse_stream::Error::Body(inner) = &e
         && let Some(io) = inner.downcast_ref::<std::io::Error>()
