@@ -735,6 +735,13 @@ describe('Sidekick in a real VS Code (code-server)', () => {
       for (const key of [VALID_KEY, WRONG_KEY, ADMIN_KEY]) if (text.includes(key)) leaks.push(`${file}: ${key}`);
     }
     assert.deepEqual(leaks, [], 'an API key was written to disk');
+    // Nor is one in the webviews' DOM: the chat view, and Usage and Costs if it is still open.
+    const chatHtml = await chat().locator('html').innerHTML();
+    assert.match(chatHtml, /data-testid="message-/, 'the chat view was read');
+    const costsHtml = await webview(s.page, EXTENSION_ID, { view: false }).locator('html').innerHTML({ timeout: 2000 }).catch(() => '');
+    for (const key of [VALID_KEY, WRONG_KEY, ADMIN_KEY]) {
+      assert.ok(!chatHtml.includes(key) && !costsHtml.includes(key), 'a key is in a webview');
+    }
     const sidekickLogs = filesUnder(join(s.tmp, 'user-data', 'logs')).filter((f) => /Sidekick\.log$/.test(f));
     assert.ok(sidekickLogs.length > 0, 'the Sidekick output channel has a log file (so the scan saw it)');
   });

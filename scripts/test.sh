@@ -24,6 +24,9 @@ npm run --silent typecheck
 step "Rust: unit and integration tests (real keychain in a private D-Bus session)"
 scripts/with-keyring.sh cargo test --workspace --locked
 
+step "fuzzing: every target for a bounded time (nightly, cargo-fuzz; docs/fuzzing.md)"
+scripts/fuzz.sh 20
+
 step "extension: unit and webview tests"
 npm test
 
