@@ -17,7 +17,8 @@ fuzz_target!(|data: &[u8]| {
         at += n;
         while let Some(item) = framer.next_item() {
             if let Item::Pass(body) = &item {
-                let v: serde_json::Value = serde_json::from_slice(body).expect("passed bodies are JSON");
+                let v: serde_json::Value =
+                    serde_json::from_slice(body).expect("passed bodies are JSON");
                 assert!(v.is_object());
                 if let Some(id) = v.get("id") {
                     assert!(id.is_i64() || id.is_string() || id.is_null(), "id {id}");
@@ -26,6 +27,10 @@ fuzz_target!(|data: &[u8]| {
             let fresh = framer.next_fresh_id();
             let _ = item.into_body(fresh);
         }
-        assert!(framer.pending() <= MAX_HEADER + MAX_BODY + 64, "held {}", framer.pending());
+        assert!(
+            framer.pending() <= MAX_HEADER + MAX_BODY + 64,
+            "held {}",
+            framer.pending()
+        );
     }
 });

@@ -21,7 +21,11 @@ fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else {
         return;
     };
-    let wire = if selector % 2 == 0 { "openai" } else { "anthropic" };
+    let wire = if selector % 2 == 0 {
+        "openai"
+    } else {
+        "anthropic"
+    };
     let (splits, body) = rest.split_at(rest.len().min(8));
     let whole = decode_body(wire, vec![Bytes::copy_from_slice(body)], 10_000);
     let mut chunks = Vec::new();
