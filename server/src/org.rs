@@ -85,12 +85,25 @@ impl Org {
             .await
     }
 
-    fn lock_for(&self, scope: &str, dataset: OrgDataset) -> IngestLock {
+    fn lock_for(&self, organization: &str, dataset: OrgDataset) -> IngestLock {
         let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
         locks
-            .entry((scope.to_string(), dataset))
+            .entry((organization.to_string(), dataset))
             .or_default()
             .clone()
+    }
+
+    /// Runs `f` on the cache's database thread; a thread that is gone is a cache failure,
+    /// never an empty answer that would show as $0.
+    async fn db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut crate::ledger::db::Db) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, OrgError> {
+        match self.cache().await.with_db(f).await {
+            Some(Ok(v)) => Ok(v),
+            Some(Err(e)) => Err(OrgError::Cache(e.to_string())),
+            None => Err(OrgError::Cache("the database thread has stopped".into())),
+        }
     }
 
     /// Checks an admin key with one small read of the last day's costs.
@@ -125,16 +138,16 @@ impl Org {
         }
     }
 
-    /// A newly connected admin key may belong to another organization: nothing cached under
-    /// its scope is trusted.
+    /// A newly connected admin key may belong to another organization: nothing cached for
+    /// this organization, under any key, is trusted. Waits for a running ingestion, so that
+    /// none of its pages lands after the clearing.
     pub async fn forget(&self, conn: &AdminConnection) {
-        let scope = conn.scope();
-        let cleared = self
-            .cache()
-            .await
-            .with_db(move |db| db.org_clear(&scope))
-            .await;
-        if let Some(Err(e)) = cleared {
+        let organization = conn.organization();
+        let costs = self.lock_for(&organization, OrgDataset::Costs);
+        let usage = self.lock_for(&organization, OrgDataset::Usage);
+        let _costs = costs.lock().await;
+        let _usage = usage.lock().await;
+        if let Err(e) = self.db(move |db| db.org_clear(&organization)).await {
             tracing::warn!("organization cache: could not clear: {e}");
         }
     }
@@ -174,18 +187,12 @@ impl Org {
         .await?;
         let limit = ingest::spend_limit(self, conn, http, settings, p.refresh).await;
         let scope = conn.scope();
-        let rows = self
-            .cache()
-            .await
-            .with_db(move |db| db.org_costs(&scope, first, last))
-            .await
-            .unwrap_or(Ok(Vec::new()))
-            .map_err(|e| OrgError::Cache(e.to_string()))?;
+        let rows = self.db(move |db| db.org_costs(&scope, first, last)).await?;
         let mut result = report::costs(&p, range, &rows, forecast.then_some(today));
         result.spend_limit = limit.spend_limit.map(|n| n as f64 / 1e9);
         result.budget_usd = settings.budget_monthly_nanos.map(|n| n as f64 / 1e9);
         result.requests = sync.requests + limit.requests;
-        result.fetched_at = sync.oldest_fetch;
+        result.fetched_at = fetched_at(&sync.fetched, range, today);
         Ok(result)
     }
 
@@ -212,16 +219,26 @@ impl Org {
         .await?;
         let scope = conn.scope();
         let first = range.first;
-        let rows = self
-            .cache()
-            .await
-            .with_db(move |db| db.org_usage(&scope, first, last))
-            .await
-            .unwrap_or(Ok(Vec::new()))
-            .map_err(|e| OrgError::Cache(e.to_string()))?;
+        let rows = self.db(move |db| db.org_usage(&scope, first, last)).await?;
         let mut result = report::usage(&p, range, &rows);
         result.requests = sync.requests;
-        result.fetched_at = sync.oldest_fetch;
+        result.fetched_at = fetched_at(&sync.fetched, range, today);
         Ok(result)
     }
+}
+
+/// How current the range's data is: the oldest copy of a day that may still change (today,
+/// yesterday); for a range of settled days only, when its newest copy was fetched.
+fn fetched_at(fetched: &HashMap<i64, i64>, range: report::Range, today: i64) -> i64 {
+    let in_range = || {
+        fetched
+            .iter()
+            .filter(move |(d, _)| (range.first..=range.last).contains(*d))
+    };
+    in_range()
+        .filter(|(d, _)| **d >= today - 1)
+        .map(|(_, at)| *at)
+        .min()
+        .or_else(|| in_range().map(|(_, at)| *at).max())
+        .unwrap_or_else(crate::ledger::now_ms)
 }

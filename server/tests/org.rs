@@ -583,6 +583,12 @@ async fn a_cancelled_ingestion_keeps_its_pages_and_the_next_call_resumes() {
     s.cancel(id);
     let e = support::finish(rx).await.unwrap_err();
     assert_eq!(e.code, -32800, "cancelled: {e:?}");
+    let ended = s
+        .wait_notification(Duration::from_secs(10), |m, p| {
+            m == "sidekick/orgSync" && p["done"] == true && p["pagesDone"] == 1
+        })
+        .await;
+    assert!(ended.is_some(), "a cancelled ingestion's progress ends");
     // The first page stayed: three pages are left, and the totals are whole.
     let r = s.request("sidekick/orgUsage", params).await.unwrap();
     assert_eq!(r["requests"], 3);
@@ -612,4 +618,213 @@ async fn a_refused_key_that_is_no_admin_key_is_told_what_an_admin_key_is() {
         .await
         .unwrap_err();
     assert_eq!(guidance(&e)["kind"], "invalid_key");
+}
+
+/// A page of usage buckets as the fake would not send it: `buckets` are (day, input tokens).
+fn usage_page(buckets: &[(i64, i64)], has_more: Value, next_page: Value) -> fake_providers::Reply {
+    let data: Vec<Value> = buckets
+        .iter()
+        .map(|&(day, input)| {
+            json!({ "object": "bucket", "start_time": day * DAY, "end_time": (day + 1) * DAY,
+                    "results": [{ "object": "organization.usage.completions.result",
+                                  "input_tokens": input, "output_tokens": 1,
+                                  "input_cached_tokens": 0, "num_model_requests": 1,
+                                  "project_id": "proj_hostile", "model": "gpt-hostile" }] })
+        })
+        .collect();
+    let mut body = json!({ "object": "page", "data": data, "has_more": has_more });
+    if !next_page.is_null() {
+        body["next_page"] = next_page;
+    }
+    fake_providers::Reply::json(200, &body)
+}
+
+#[tokio::test]
+async fn a_page_that_promises_more_without_a_cursor_leaves_the_other_days_unfetched() {
+    let home = tempfile::tempdir().unwrap();
+    let fake = FakeProvider::builder().start().await.unwrap();
+    let s = start(home.path(), &fake, json!({})).await;
+    connect_admin(&s, DEFAULT_ADMIN_KEY).await.unwrap();
+    let (first, last) = (today() - 2, today());
+    let params = json!({ "provider": "openai", "from": date(first), "to": date(last) });
+    // One day, "more to come", and no cursor: the two days not sent must not become empty.
+    fake.push_org_reply(usage_page(&[(first, 5)], json!(true), Value::Null));
+    let e = s
+        .request("sidekick/orgUsage", params.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(guidance(&e)["kind"], "bad_request", "{e:?}");
+    // The progress ended although the ingestion failed.
+    let done = s
+        .wait_notification(Duration::from_secs(10), |m, p| {
+            m == "sidekick/orgSync" && p["done"] == true && p["pagesDone"] == 0
+        })
+        .await;
+    assert!(
+        done.is_some(),
+        "{:?}",
+        s.notifications_named("sidekick/orgSync")
+    );
+    // The page was refused whole, no day marked fetched: the next call asks for all three
+    // (one request) and every day has its real usage, none a silent zero.
+    let r = s.request("sidekick/orgUsage", params).await.unwrap();
+    assert_eq!(r["requests"], 1);
+    let day = |d: i64| {
+        r["days"][(d - first) as usize]["inputTokens"]
+            .as_i64()
+            .unwrap()
+    };
+    for d in first..=last {
+        let want: i64 = (0..ORG_PROJECTS.len())
+            .flat_map(|p| (0..ORG_MODELS.len()).map(move |m| (p, m)))
+            .filter_map(|(p, m)| org_usage(d, p, m).map(|u| u[0]))
+            .sum();
+        assert_eq!(day(d), want, "day {d}");
+    }
+    // A page with no has_more at all says nothing about the days it left out either.
+    let fake2 = FakeProvider::builder().start().await.unwrap();
+    let home2 = tempfile::tempdir().unwrap();
+    let s2 = start(home2.path(), &fake2, json!({})).await;
+    connect_admin(&s2, DEFAULT_ADMIN_KEY).await.unwrap();
+    fake2.push_org_reply(usage_page(&[(first, 5)], Value::Null, Value::Null));
+    let e = s2
+        .request(
+            "sidekick/orgUsage",
+            json!({ "provider": "openai", "from": date(first), "to": date(last) }),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(guidance(&e)["kind"], "bad_request", "{e:?}");
+}
+
+#[tokio::test]
+async fn a_cursor_sent_twice_is_not_followed_in_a_loop() {
+    let home = tempfile::tempdir().unwrap();
+    let fake = FakeProvider::builder().start().await.unwrap();
+    let s = start(home.path(), &fake, json!({})).await;
+    connect_admin(&s, DEFAULT_ADMIN_KEY).await.unwrap();
+    let (first, last) = (today() - 9, today());
+    for day in first..first + 3 {
+        fake.push_org_reply(usage_page(&[(day, 7)], json!(true), json!("page_again")));
+    }
+    let e = s
+        .request(
+            "sidekick/orgUsage",
+            json!({ "provider": "openai", "from": date(first), "to": date(last) }),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(guidance(&e)["kind"], "bad_request", "{e:?}");
+    assert_eq!(org_calls(&fake, "/usage/completions"), 2);
+}
+
+#[tokio::test]
+async fn absurd_amounts_and_split_rows_neither_overflow_nor_break_the_cache() {
+    let home = tempfile::tempdir().unwrap();
+    let fake = FakeProvider::builder().start().await.unwrap();
+    let s = start(home.path(), &fake, json!({})).await;
+    connect_admin(&s, DEFAULT_ADMIN_KEY).await.unwrap();
+    // Two days of a month that is over (no forecast): each day's one line item split over
+    // twenty results of 10^300 dollars.
+    let first = today() - 100;
+    let rows: Vec<Value> = (0..20)
+        .map(|_| {
+            json!({ "object": "organization.costs.result", "line_item": "gpt-x, input",
+                    "project_id": "proj_alpha", "amount": { "value": 1e300, "currency": "usd" } })
+        })
+        .collect();
+    let data: Vec<Value> = [first, first + 1]
+        .iter()
+        .map(|&d| {
+            json!({ "object": "bucket", "start_time": d * DAY, "end_time": (d + 1) * DAY,
+                          "results": rows })
+        })
+        .collect();
+    fake.push_org_reply(fake_providers::Reply::json(
+        200,
+        &json!({ "object": "page", "data": data, "has_more": false, "next_page": null }),
+    ));
+    let params = json!({ "provider": "openai", "from": date(first), "to": date(first + 1) });
+    let r = s
+        .request("sidekick/orgCosts", params.clone())
+        .await
+        .unwrap();
+    let total = r["total"].as_f64().unwrap();
+    assert!(total.is_finite() && total > 1e9, "{total}");
+    let day = r["days"][0]["total"].as_f64().unwrap();
+    assert!(day > 0.0 && day <= total, "{day} of {total}");
+    // Read back from the cache: the same, and no request.
+    let again = s.request("sidekick/orgCosts", params).await.unwrap();
+    assert_eq!(again["requests"], 0);
+    assert_eq!(again["total"], r["total"]);
+}
+
+#[tokio::test]
+async fn a_day_that_turns_out_empty_loses_its_old_rows() {
+    let home = tempfile::tempdir().unwrap();
+    let fake = FakeProvider::builder().start().await.unwrap();
+    let s = start(home.path(), &fake, json!({})).await;
+    connect_admin(&s, DEFAULT_ADMIN_KEY).await.unwrap();
+    let (first, last) = (today() - 1, today());
+    let params = json!({ "provider": "openai", "from": date(first), "to": date(last) });
+    let r = s
+        .request("sidekick/orgUsage", params.clone())
+        .await
+        .unwrap();
+    assert!(r["totals"]["inputTokens"].as_i64().unwrap() > 0);
+    // Refreshed, the organization now reports nothing for either day (usage was reassigned).
+    fake.push_org_reply(usage_page(&[], json!(false), Value::Null));
+    let mut refresh = params.clone();
+    refresh["refresh"] = json!(true);
+    let r = s.request("sidekick/orgUsage", refresh).await.unwrap();
+    assert_eq!(r["requests"], 1);
+    assert_eq!(r["totals"]["inputTokens"], 0, "{r}");
+}
+
+#[tokio::test]
+async fn another_organizations_key_from_the_environment_never_sees_this_cache() {
+    let home = tempfile::tempdir().unwrap();
+    let other = "sk-admin-other-org-0000OTHR";
+    let fake = FakeProvider::builder()
+        .admin_keys([other, DEFAULT_ADMIN_KEY])
+        .start()
+        .await
+        .unwrap();
+    let range =
+        json!({ "provider": "openai", "from": date(today() - 40), "to": date(today() - 35) });
+    let mut opts = Options::new(home.path());
+    opts.openai_base_url = Some(fake.base_url());
+    opts.remove_env.push("OPENAI_ADMIN_KEY".into());
+    let service = opts.keyring_service.clone();
+    let s = Sidecar::start(opts).await;
+    connect_admin(&s, DEFAULT_ADMIN_KEY).await.unwrap();
+    let r = s.request("sidekick/orgUsage", range.clone()).await.unwrap();
+    assert_eq!(r["requests"], 1);
+    drop(s);
+    // Same home, same keychain, but a shell with another organization's admin key.
+    let mut opts = Options::new(home.path());
+    opts.keyring_service = service.clone();
+    opts.openai_base_url = Some(fake.base_url());
+    opts.env.push(("OPENAI_ADMIN_KEY".into(), other.into()));
+    let s = Sidecar::start(opts).await;
+    let r = s.request("sidekick/orgUsage", range.clone()).await.unwrap();
+    assert_eq!(
+        r["requests"], 1,
+        "fetched with its own key, not served from the other's"
+    );
+    let last = fake
+        .requests()
+        .into_iter()
+        .rfind(|r| r.path == "/v1/organization/usage/completions")
+        .unwrap();
+    assert_eq!(last.headers["authorization"], format!("Bearer {other}"));
+    drop(s);
+    // Back to the stored key: its copy is still there, and free.
+    let mut opts = Options::new(home.path());
+    opts.keyring_service = service;
+    opts.openai_base_url = Some(fake.base_url());
+    opts.remove_env.push("OPENAI_ADMIN_KEY".into());
+    let s = Sidecar::start(opts).await;
+    let r = s.request("sidekick/orgUsage", range).await.unwrap();
+    assert_eq!(r["requests"], 0);
 }

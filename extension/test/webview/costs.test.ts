@@ -192,4 +192,28 @@ describe('usage and costs view', () => {
     assert.deepEqual(await page.evaluate(() => window.__csp), [], 'no CSP violation');
     await v.close();
   });
+
+  it('asks again for another admin key, and ignores progress that comes after the answer', async () => {
+    const v = await openView(h, '/costs');
+    const { page } = v;
+    const queries = async () => (await posted(page)).filter((m) => m.type === 'query').length;
+    await v.send({ type: 'state', supported: true, adminConnected: true, keyHint: 'sk-…ADMN' } satisfies ToCosts as never);
+    await page.waitForFunction(() => window.__posted.some((m) => (m as { type: string }).type === 'query'));
+    const first = await lastQuery(page);
+    await v.send({ type: 'loading', query: first } satisfies ToCosts as never);
+    await v.send({ type: 'data', query: first, costs: costs(['proj_alpha']), usage } satisfies ToCosts as never);
+    await page.waitForSelector('[data-testid="chart"] canvas');
+    const shown = await page.textContent('[data-testid="progress"]');
+    // A progress notification that lost the race with the answer changes nothing.
+    await v.send({ type: 'progress', progress: { provider: 'openai', dataset: 'usage', pagesDone: 0, pagesTotal: 4, done: false } } satisfies ToCosts as never);
+    // The same key again (a state refresh) asks nothing; another key asks for its own data.
+    await v.send({ type: 'state', supported: true, adminConnected: true, keyHint: 'sk-…ADMN' } satisfies ToCosts as never);
+    assert.equal(await page.textContent('[data-testid="progress"]'), shown);
+    assert.equal(await queries(), 1);
+    await v.send({ type: 'state', supported: true, adminConnected: true, keyHint: 'sk-…OTHR' } satisfies ToCosts as never);
+    await page.waitForFunction(() => window.__posted.filter((m) => (m as { type: string }).type === 'query').length === 2);
+    assert.deepEqual(await lastQuery(page), first, 'the same range, asked again');
+    assert.deepEqual(v.pageErrors, []);
+    await v.close();
+  });
 });

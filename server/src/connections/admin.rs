@@ -34,15 +34,23 @@ impl std::fmt::Debug for AdminConnection {
 }
 
 impl AdminConnection {
-    /// Where the organization's cached data is filed: one organization per provider, base URL
-    /// and organization header.
-    pub fn scope(&self) -> String {
+    /// The organization as far as the settings tell it: provider, base URL and organization
+    /// header. One ingestion runs per organization at a time.
+    pub fn organization(&self) -> String {
         format!(
-            "{}|{}|{}",
+            "{}|{}|{}|",
             self.spec.id,
             self.endpoint.base_url,
             self.endpoint.organization.as_deref().unwrap_or("")
         )
+    }
+
+    /// Where the organization's cached data is filed: the organization and the key's
+    /// fingerprint, because a key (an `OPENAI_ADMIN_KEY` in one shell) may belong to another
+    /// organization than the settings say, and its data must never show under this one.
+    pub fn scope(&self) -> String {
+        let key = self.endpoint.key.as_ref().map(ApiKey::fingerprint);
+        format!("{}{}", self.organization(), key.unwrap_or_default())
     }
 }
 

@@ -5,11 +5,15 @@
 //! - **Weekly shape.** With two weeks of history or more, weekends and weekdays each get
 //!   their level as the median of their days, and the series is adjusted by the difference
 //!   to the overall median before the trend is fitted.
-//! - **Trend.** A Theil–Sen line through the adjusted series: the median of the slopes of
-//!   every pair of days, and the median intercept. One spiky day moves neither median.
+//! - **Trend.** A Theil–Sen slope through the adjusted series (the median of the slopes of
+//!   every pair of days; one spiky day does not move it), checked against the last 14 days':
+//!   the milder of the two when they agree in sign, none when they do not.
+//! - **Level.** The median of the last 7 days once the trend is taken out: a bill that
+//!   stepped up or down recently is projected at its new level, not at the month's median.
 //! - **Band.** The spread of the residuals as a robust standard deviation (1.4826 × their
 //!   median absolute deviation); over `k` remaining days the cumulative band is
-//!   ±1.645·σ·√k (a 90 % interval for independent daily errors).
+//!   ±1.645·σ·√k (a 90 % interval for independent daily errors), plus k times half the gap
+//!   between the last week's level and the whole history's (a step may not last).
 //!
 //! Today counts as spent so far; only what the projection expects beyond today's spend is
 //! added for today. A projected day is never negative. docs/org-costs.md says the same.
@@ -72,6 +76,8 @@ fn theil_sen(ys: &[f64]) -> (f64, f64) {
 
 /// Enough of each kind of day for their medians to mean something.
 const WEEKLY_MIN_DAYS: usize = 14;
+/// The recent past whose level the projection starts from; twice it is the recent trend.
+const RECENT_DAYS: usize = 7;
 
 pub fn project(m: &MonthToDate<'_>) -> Projection {
     let n = m.history.len();
@@ -105,7 +111,37 @@ pub fn project(m: &MonthToDate<'_>) -> Projection {
     let zs: Vec<f64> = (0..n)
         .map(|i| ys[i] - offset(first_day + i as i64))
         .collect();
-    let (slope, intercept) = theil_sen(&zs);
+    // The trend is the 28-day slope unless the last two weeks disagree: then the milder of
+    // the two when they point the same way, none when they do not. A slope fitted across a
+    // step (a new project's first week) would keep climbing for the rest of the month.
+    let (slope_all, _) = theil_sen(&zs);
+    let slope = if n >= 2 * RECENT_DAYS {
+        let (slope_recent, _) = theil_sen(&zs[n - 2 * RECENT_DAYS..]);
+        if slope_all.signum() == slope_recent.signum() {
+            if slope_all.abs() <= slope_recent.abs() {
+                slope_all
+            } else {
+                slope_recent
+            }
+        } else {
+            0.0
+        }
+    } else {
+        slope_all
+    };
+    // The level is the last week's: a bill that stepped up (or down) a week ago is at its new
+    // level now, however long it stayed at the old one.
+    let level = |from: usize| {
+        median(
+            &mut (from..n)
+                .map(|i| zs[i] - slope * i as f64)
+                .collect::<Vec<_>>(),
+        )
+    };
+    let intercept = level(n.saturating_sub(RECENT_DAYS));
+    // How far the whole history's level is from the last week's: half of it is carried into
+    // the band for every remaining day, as the step may not last.
+    let shift = (level(0) - intercept).abs() / 2.0;
     let mut residuals: Vec<f64> = (0..n)
         .map(|i| zs[i] - (intercept + slope * i as f64))
         .collect();
@@ -129,7 +165,7 @@ pub fn project(m: &MonthToDate<'_>) -> Projection {
         if day > m.today {
             expected += predict(day);
         }
-        let band = 1.645 * sigma * ((k + 1) as f64).sqrt();
+        let band = 1.645 * sigma * ((k + 1) as f64).sqrt() + shift * (k + 1) as f64;
         let e = expected.round() as i64;
         let low = ((expected - band).round() as i64).max(spent_so_far);
         let high = (expected + band).round() as i64;
@@ -238,6 +274,39 @@ mod tests {
         let p = month(&[10 * D; 28], 40 * D, 90 * D);
         assert_eq!(p.days[0].1, 130 * D);
         assert_eq!(p.month_end, 130 * D + 21 * 10 * D);
+    }
+
+    #[test]
+    fn a_step_up_is_projected_at_its_new_level_with_a_band_for_the_old_one() {
+        // Twenty days of nothing, then a new project costing $100 a day for eight days.
+        let mut history = vec![0; 20];
+        history.extend([100 * D; 8]);
+        let p = month(&history, 0, 800 * D);
+        assert_eq!(p.month_end, 800 * D + 22 * 100 * D);
+        // The band reaches down towards the old level and is not zero.
+        assert!(p.low < 800 * D + 22 * 60 * D, "{p:?}");
+        assert!(p.high > p.month_end, "{p:?}");
+        assert!(p.low >= 800 * D);
+    }
+
+    #[test]
+    fn a_step_down_is_projected_at_its_new_level() {
+        let mut history = vec![50 * D; 18];
+        history.extend([5 * D; 10]);
+        let p = month(&history, 0, 0);
+        assert_eq!(p.month_end, 22 * 5 * D);
+    }
+
+    #[test]
+    fn a_step_half_way_does_not_become_a_climb() {
+        // Fourteen days at $10, fourteen at $30: the 28-day slope is positive, the last two
+        // weeks' is flat, and the projection stays at $30 a day.
+        let mut history = vec![10 * D; 14];
+        history.extend([30 * D; 14]);
+        let p = month(&history, 0, 0);
+        // Within $5 over 22 days (the step leaves a trace in the weekday/weekend levels);
+        // the 28-day slope of about $0.8 a day would have added some $200.
+        assert!((p.month_end - 22 * 30 * D).abs() <= 5 * D, "{p:?}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! failure is temporary (waiting what `retry-after` says, up to the retry settings), and its
 //! progress sent as `sidekick/orgSync`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use backon::Retryable;
@@ -23,8 +23,8 @@ const DAY_MS: i64 = days::SECONDS * 1000;
 /// What an `ensure` did.
 pub struct Synced {
     pub requests: u32,
-    /// When the oldest copy of a day in the range was fetched (Unix ms).
-    pub oldest_fetch: i64,
+    /// When each day of the range was last fetched (Unix ms, at the start of its request).
+    pub fetched: HashMap<i64, i64>,
 }
 
 /// One request, recorded in the ledger, retried while the failure is temporary.
@@ -155,8 +155,9 @@ pub fn stale_runs(
         None => true,
         // Today and yesterday settle late: fetched again once the copy is old.
         Some(&at) if d >= today - 1 => refresh || now - at > RECENT_TTL_MS,
-        // An older day is settled once it was fetched after it ended.
-        Some(&at) => at < (d + 1) * DAY_MS,
+        // An older day is settled once a request for it started after it stopped being
+        // yesterday: a copy read just after midnight may still be missing late costs.
+        Some(&at) => at < (d + 2) * DAY_MS,
     };
     let mut runs: Vec<DayRange> = Vec::new();
     for d in first..=last {
@@ -174,7 +175,8 @@ pub fn stale_runs(
     runs
 }
 
-/// Makes the cache hold every day of `[first, last]` (last ≤ today) fresh.
+/// Makes the cache hold every day of `[first, last]` (last ≤ today) fresh. Progress goes out
+/// as `sidekick/orgSync`, ending with `done: true` whether the run succeeded or not.
 #[allow(clippy::too_many_arguments)]
 pub async fn ensure(
     org: &Org,
@@ -186,109 +188,177 @@ pub async fn ensure(
     last: i64,
     refresh: bool,
 ) -> Result<Synced, OrgError> {
-    let scope = conn.scope();
-    let lock = org.lock_for(&scope, dataset);
+    let lock = org.lock_for(&conn.organization(), dataset);
     let _one_at_a_time = lock.lock().await;
-    let cache = org.cache().await;
+    let scope = conn.scope();
     let name = dataset_name(dataset);
     let read_fetched = || {
         let scope = scope.clone();
-        cache.with_db(move |db| db.org_fetched(&scope, name, first, last))
+        org.db(move |db| db.org_fetched(&scope, name, first, last))
     };
-    let fetched: HashMap<i64, i64> = read_fetched()
-        .await
-        .unwrap_or(Ok(Vec::new()))
-        .map_err(|e| OrgError::Cache(e.to_string()))?
-        .into_iter()
-        .collect();
+    let fetched: HashMap<i64, i64> = read_fetched().await?.into_iter().collect();
     let runs = stale_runs(first, last, &fetched, days::today(), now_ms(), refresh);
     let per_page = conn.api.page_days(dataset == OrgDataset::Usage);
     let pages_total: u32 = runs
         .iter()
         .map(|r| ((r.end - r.first + per_page - 1) / per_page) as u32)
         .sum();
-    let mut requests = 0u32;
-    let mut pages_done = 0u32;
-    let report = |pages_done: u32, pages_total: u32, done: bool| {
-        let _ = org.progress.send(OrgSyncParams {
-            provider: conn.spec.id.into(),
-            dataset,
-            pages_done,
-            pages_total,
-            done,
-        });
+    // Sends `done: true` when dropped: after the last page, a failure, or a cancel.
+    let mut progress = Progress {
+        org,
+        conn,
+        dataset,
+        done: 0,
+        total: pages_total,
     };
+    let mut requests = 0u32;
     if !runs.is_empty() {
-        report(0, pages_total, false);
+        progress.send(false);
     }
     let call = Call {
         http,
         endpoint: &conn.endpoint,
         settings,
     };
-    for run in runs {
-        let mut cursor: Option<String> = None;
-        let mut covered: Vec<i64> = Vec::new();
-        // A server that keeps sending cursors is not followed for ever.
-        let max_pages = (run.end - run.first) / per_page + 3;
-        for _ in 0..max_pages {
-            let page = cursor.as_deref();
-            let mut fetched = match dataset {
-                OrgDataset::Costs => Fetched::Costs(
-                    with_retries(org, conn, settings, &mut requests, || {
-                        conn.api.costs_page(&call, run, page)
-                    })
-                    .await?,
-                ),
-                OrgDataset::Usage => Fetched::Usage(
-                    with_retries(org, conn, settings, &mut requests, || {
-                        conn.api.usage_page(&call, run, page)
-                    })
-                    .await?,
-                ),
-            };
-            fetched.within(run);
-            let next = fetched.next();
-            let mut page_days = fetched.days();
-            if next.is_none() {
-                // The last page: days the provider sent no bucket for had nothing.
-                page_days.extend((run.first..run.end).filter(|d| !covered.contains(d)));
-                page_days.sort_unstable();
-                page_days.dedup();
-            }
-            covered.extend(page_days.iter().copied());
-            let (scope, at) = (scope.clone(), now_ms());
-            let stored = cache
-                .with_db(move |db| match fetched {
-                    Fetched::Costs(p) => db.org_store_costs(&scope, &p.buckets, &page_days, at),
-                    Fetched::Usage(p) => db.org_store_usage(&scope, &p.buckets, &page_days, at),
-                })
-                .await
-                .unwrap_or(Ok(()));
-            stored.map_err(|e| OrgError::Cache(e.to_string()))?;
-            pages_done += 1;
-            report(pages_done, pages_total.max(pages_done), false);
-            match next {
-                Some(n) if cursor.as_deref() != Some(n.as_str()) => cursor = Some(n),
-                _ => break,
-            }
+    let outcome = async {
+        for run in runs {
+            fetch_run(
+                org,
+                conn,
+                &call,
+                settings,
+                dataset,
+                run,
+                &scope,
+                &mut requests,
+                &mut progress,
+            )
+            .await?;
         }
+        Ok::<(), OrgError>(())
     }
-    if pages_done > 0 {
-        report(pages_done, pages_total.max(pages_done), true);
-    }
-    let oldest_fetch = read_fetched()
-        .await
-        .and_then(Result::ok)
-        .and_then(|v| v.into_iter().map(|(_, at)| at).min())
-        .unwrap_or_else(now_ms);
+    .await;
+    drop(progress);
+    outcome?;
     Ok(Synced {
         requests,
-        oldest_fetch,
+        fetched: read_fetched().await?.into_iter().collect(),
     })
 }
 
-/// The organization's hard limit, fetched at most once a day (or on refresh).
+/// Pages done of pages expected, sent as `sidekick/orgSync`; the last one, `done: true`, when
+/// dropped, so that a client's progress ends however the ingestion did.
+struct Progress<'a> {
+    org: &'a Org,
+    conn: &'a AdminConnection,
+    dataset: OrgDataset,
+    done: u32,
+    total: u32,
+}
+
+impl Progress<'_> {
+    fn send(&mut self, done: bool) {
+        self.total = self.total.max(self.done);
+        let _ = self.org.progress.send(OrgSyncParams {
+            provider: self.conn.spec.id.into(),
+            dataset: self.dataset,
+            pages_done: self.done,
+            pages_total: self.total,
+            done,
+        });
+    }
+}
+
+impl Drop for Progress<'_> {
+    fn drop(&mut self) {
+        if self.total > 0 {
+            self.send(true);
+        }
+    }
+}
+
+/// Follows one run's pages to the last, storing each before asking for the next.
+#[allow(clippy::too_many_arguments)]
+async fn fetch_run(
+    org: &Org,
+    conn: &AdminConnection,
+    call: &Call<'_>,
+    settings: &Settings,
+    dataset: OrgDataset,
+    run: DayRange,
+    scope: &str,
+    requests: &mut u32,
+    progress: &mut Progress<'_>,
+) -> Result<(), OrgError> {
+    let mut cursor: Option<String> = None;
+    let mut seen_cursors: HashSet<String> = HashSet::new();
+    let mut covered: HashSet<i64> = HashSet::new();
+    // Every page but the last brings at least one day a well-behaved server had not sent
+    // yet; a server that keeps paging past that is not followed for ever.
+    let max_pages = run.end - run.first + 2;
+    for _ in 0..max_pages {
+        let page = cursor.as_deref();
+        // The fetch time is the request's start: a day's copy is no newer than that.
+        let at = now_ms();
+        let mut fetched = match dataset {
+            OrgDataset::Costs => Fetched::Costs(
+                with_retries(org, conn, settings, requests, || {
+                    conn.api.costs_page(call, run, page)
+                })
+                .await?,
+            ),
+            OrgDataset::Usage => Fetched::Usage(
+                with_retries(org, conn, settings, requests, || {
+                    conn.api.usage_page(call, run, page)
+                })
+                .await?,
+            ),
+        };
+        fetched.within(run);
+        let next = fetched.next();
+        let mut page_days = fetched.days();
+        if next.is_none() {
+            // The last page: days the provider sent no bucket for had nothing.
+            page_days.extend((run.first..run.end).filter(|d| !covered.contains(d)));
+        }
+        page_days.sort_unstable();
+        page_days.dedup();
+        covered.extend(page_days.iter().copied());
+        let scope = scope.to_string();
+        org.db(move |db| match fetched {
+            Fetched::Costs(p) => db.org_store_costs(&scope, &p.buckets, &page_days, at),
+            Fetched::Usage(p) => db.org_store_usage(&scope, &p.buckets, &page_days, at),
+        })
+        .await?;
+        progress.done += 1;
+        progress.send(false);
+        match next {
+            None => return Ok(()),
+            Some(n) if !seen_cursors.insert(n.clone()) => {
+                return Err(unexpected(conn, "sent a page cursor it had sent before"));
+            }
+            Some(n) => cursor = Some(n),
+        }
+    }
+    Err(unexpected(
+        conn,
+        &format!(
+            "kept sending pages past {max_pages} for {} days",
+            run.end - run.first
+        ),
+    ))
+}
+
+/// A provider that pages wrongly: what was stored stays, the rest is fetched next time.
+fn unexpected(conn: &AdminConnection, what: &str) -> OrgError {
+    OrgError::Provider {
+        error: ProviderError::Unexpected(format!("{}'s organization API {what}", conn.spec.name)),
+        attempts: 1,
+    }
+}
+
+/// The organization's hard limit: read once, then only on refresh (a limit changes rarely,
+/// and a month's view must stay within two requests after its first load).
 pub struct Limit {
     pub spend_limit: Option<i64>,
     pub requests: u32,
@@ -301,17 +371,15 @@ pub async fn spend_limit(
     settings: &Settings,
     refresh: bool,
 ) -> Limit {
-    let cache = org.cache().await;
     let scope = conn.scope();
     let s = scope.clone();
-    let cached = cache
-        .with_db(move |db| db.org_meta(&s, "spend_limit"))
+    let cached = org
+        .db(move |db| db.org_meta(&s, "spend_limit"))
         .await
-        .and_then(Result::ok)
+        .ok()
         .flatten();
-    if let Some((value, at)) = cached
+    if let Some((value, _)) = cached
         && !refresh
-        && now_ms() - at < DAY_MS
     {
         return Limit {
             spend_limit: value,
@@ -328,7 +396,9 @@ pub async fn spend_limit(
         retry_max_attempts: 1,
         ..settings.clone()
     };
-    // No limit shown beats a view that fails for it: a failure counts as none until tomorrow.
+    let at = now_ms();
+    // No limit shown beats a view that fails for it: a failure counts as none until the next
+    // refresh.
     let value = with_retries(org, conn, &once, &mut requests, || {
         conn.api.spend_limit(&call)
     })
@@ -337,10 +407,12 @@ pub async fn spend_limit(
         tracing::info!("organization spend limit not read: {e}");
         None
     });
-    let at = now_ms();
-    let _ = cache
-        .with_db(move |db| db.org_set_meta(&scope, "spend_limit", value, at))
-        .await;
+    if let Err(e) = org
+        .db(move |db| db.org_set_meta(&scope, "spend_limit", value, at))
+        .await
+    {
+        tracing::warn!("{e}");
+    }
     Limit {
         spend_limit: value,
         requests,
@@ -356,10 +428,13 @@ mod tests {
         let today = 20_000;
         let now = today * DAY_MS + 10 * 3_600_000;
         let mut fetched = HashMap::new();
-        // Days 19_990..=19_997 fetched after they ended; 19_998 fetched while it was today.
-        for d in 19_990..=19_997 {
+        // Days 19_990..=19_996 fetched once they were no longer yesterday; 19_997 just after
+        // midnight, while it was yesterday (its late costs may be missing); 19_998 while it
+        // was today.
+        for d in 19_990..=19_996 {
             fetched.insert(d, (d + 2) * DAY_MS);
         }
+        fetched.insert(19_997, 19_998 * DAY_MS + 60_000);
         fetched.insert(19_998, 19_998 * DAY_MS + 1000);
         // Yesterday and today fetched a minute ago.
         fetched.insert(19_999, now - 60_000);
@@ -373,7 +448,7 @@ mod tests {
                     end: 19_990
                 },
                 DayRange {
-                    first: 19_998,
+                    first: 19_997,
                     end: 19_999
                 },
             ]
@@ -390,7 +465,7 @@ mod tests {
         assert_eq!(
             later,
             vec![DayRange {
-                first: 19_998,
+                first: 19_997,
                 end: 20_001
             }]
         );

@@ -45,6 +45,15 @@ impl Range {
     }
 }
 
+/// Sums saturate: a hostile provider's amounts must not wrap into a plausible bill.
+fn add_nanos(a: &mut i64, b: i64) {
+    *a = a.saturating_add(b);
+}
+
+fn sum(values: impl Iterator<Item = i64>) -> i64 {
+    values.fold(0, i64::saturating_add)
+}
+
 fn usd(nanos: i64) -> f64 {
     nanos as f64 / 1e9
 }
@@ -82,17 +91,20 @@ pub fn costs(
         if !wanted(&p.project_ids, project) || !wanted(&p.line_items, item) {
             continue;
         }
-        *day_totals.entry(*day).or_default() += nanos;
+        add_nanos(day_totals.entry(*day).or_default(), *nanos);
         if in_range {
             let key = match by {
                 CostsGroupBy::Project => project,
                 CostsGroupBy::LineItem => item,
             };
-            *per_day
-                .entry(*day)
-                .or_default()
-                .entry(key.clone())
-                .or_default() += nanos;
+            add_nanos(
+                per_day
+                    .entry(*day)
+                    .or_default()
+                    .entry(key.clone())
+                    .or_default(),
+                *nanos,
+            );
         }
     }
     let mut range_groups: BTreeMap<String, i64> = BTreeMap::new();
@@ -100,10 +112,10 @@ pub fn costs(
     let days_out = (range.first..=range.last)
         .map(|day| {
             let groups = per_day.remove(&day).unwrap_or_default();
-            let day_total: i64 = groups.values().sum();
-            total += day_total;
+            let day_total = sum(groups.values().copied());
+            add_nanos(&mut total, day_total);
             for (k, v) in &groups {
-                *range_groups.entry(k.clone()).or_default() += v;
+                add_nanos(range_groups.entry(k.clone()).or_default(), *v);
             }
             CostDay {
                 date: days::format(day),
@@ -148,7 +160,7 @@ fn month_forecast(day_totals: &BTreeMap<i64, i64>, today: i64) -> Forecast {
         history: &history,
         today,
         spent_today: at(today),
-        spent_before_today: (month_first..today).map(at).sum(),
+        spent_before_today: sum((month_first..today).map(at)),
         month_last,
     });
     Forecast {
@@ -156,7 +168,7 @@ fn month_forecast(day_totals: &BTreeMap<i64, i64>, today: i64) -> Forecast {
         low: usd(p.low),
         high: usd(p.high),
         method: p.method,
-        spent_so_far: usd((month_first..=today).map(at).sum()),
+        spent_so_far: usd(sum((month_first..=today).map(at))),
         days: p
             .days
             .into_iter()
@@ -228,7 +240,7 @@ pub fn usage(p: &OrgUsageParams, range: Range, rows: &[UsageCell]) -> OrgUsageRe
             UsageDay {
                 date: days::format(day),
                 counts: counts(&day_total),
-                groups: ranked(groups, |c| c.input + c.output)
+                groups: ranked(groups, |c| c.input.saturating_add(c.output))
                     .into_iter()
                     .map(|(key, c)| UsageGroup {
                         key,
@@ -241,7 +253,7 @@ pub fn usage(p: &OrgUsageParams, range: Range, rows: &[UsageCell]) -> OrgUsageRe
     OrgUsageResult {
         days: days_out,
         totals: counts(&totals),
-        groups: ranked(range_groups, |c| c.input + c.output)
+        groups: ranked(range_groups, |c| c.input.saturating_add(c.output))
             .into_iter()
             .map(|(key, c)| UsageGroup {
                 key,

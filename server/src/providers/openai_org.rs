@@ -23,8 +23,9 @@ const DAY_SECONDS: i64 = 86_400;
 #[derive(Deserialize)]
 struct WirePage<T> {
     data: Vec<WireBucket<T>>,
+    /// Required by the spec; a page that leaves it out does not say it is the last.
     #[serde(default)]
-    has_more: bool,
+    has_more: Option<bool>,
     #[serde(default)]
     next_page: Option<String>,
 }
@@ -67,13 +68,23 @@ struct WireUsage {
     model: Option<String>,
 }
 
+/// The largest amount one row may carry, in dollars: far above any real day's line item,
+/// and small enough that sums of a year of rows stay exact integers.
+const MAX_ROW_USD: f64 = 1e9;
+/// The largest token or request count one row may carry.
+const MAX_ROW_COUNT: i64 = 1_000_000_000_000_000;
+
 /// A dollar amount as nano-dollars: the API sends floats, summed here as integers.
 fn nanos(usd: f64) -> i64 {
     if usd.is_finite() {
-        (usd * 1e9).round() as i64
+        (usd.clamp(-MAX_ROW_USD, MAX_ROW_USD) * 1e9).round() as i64
     } else {
         0
     }
+}
+
+fn count(n: i64) -> i64 {
+    n.clamp(0, MAX_ROW_COUNT)
 }
 
 /// The refusal as OpenAI words it, and a missing scope is the wrong kind of key.
@@ -135,24 +146,44 @@ async fn get_page<T: for<'de> Deserialize<'de>>(
     query: Vec<(&str, String)>,
 ) -> Result<(Vec<(i64, Vec<T>)>, Option<String>), ProviderError> {
     let body = get(call, path, &query).await?;
+    let key = call.key().map(crate::secrets::ApiKey::expose);
+    // serde's message quotes the offending value, which is the server's text: not repeated.
     let page: WirePage<T> =
-        serde_json::from_slice(&body).map_err(|e| {
+        serde_json::from_slice(&body).map_err(|_| {
             match serde_json::from_slice::<Value>(&body) {
-                Ok(v) if v.get("error").is_some() => {
-                    ProviderError::api_failure(openai_wire::classify_value(&v, Some(200)))
-                }
+                Ok(v) if v.get("error").is_some() => ProviderError::api_failure(
+                    openai_wire::classify_value(&v, Some(200)).masked(key),
+                ),
                 _ => ProviderError::Unexpected(format!(
-                    "{} answered with something that is not a page of buckets ({e})",
+                    "{} answered with something that is not a page of buckets",
                     call.url(path)
                 )),
             }
         })?;
+    let cursor = page.next_page.filter(|n| !n.is_empty());
+    // Only a page that says it is the last one lets the days it did not mention count as
+    // empty; a page that promises more without a cursor would leave them unfetched.
+    let next = match (page.has_more, cursor) {
+        (Some(false), _) => None,
+        (Some(true) | None, Some(c)) => Some(c),
+        (Some(true), None) => {
+            return Err(ProviderError::Unexpected(format!(
+                "{} said more pages follow but sent no cursor for them",
+                call.url(path)
+            )));
+        }
+        (None, None) => {
+            return Err(ProviderError::Unexpected(format!(
+                "{} did not say whether more pages follow",
+                call.url(path)
+            )));
+        }
+    };
     let buckets = page
         .data
         .into_iter()
         .map(|b| (b.start_time.div_euclid(DAY_SECONDS), b.results))
         .collect();
-    let next = page.next_page.filter(|n| page.has_more && !n.is_empty());
     Ok((buckets, next))
 }
 
@@ -237,10 +268,10 @@ impl OrgApi for OpenAiOrg {
                             project: text(&r.project_id),
                             model: text(&r.model),
                             counts: Counts {
-                                input: r.input_tokens.max(0),
-                                cached_input: r.input_cached_tokens.max(0),
-                                output: r.output_tokens.max(0),
-                                requests: r.num_model_requests.max(0),
+                                input: count(r.input_tokens),
+                                cached_input: count(r.input_cached_tokens),
+                                output: count(r.output_tokens),
+                                requests: count(r.num_model_requests),
                             },
                         })
                         .collect();
@@ -283,6 +314,9 @@ mod tests {
         assert_eq!(nanos(0.06), 60_000_000);
         assert_eq!(nanos(1.999999), 1_999_999_000);
         assert_eq!(nanos(f64::NAN), 0);
+        assert_eq!(nanos(1e300), 1_000_000_000_000_000_000);
+        assert_eq!(nanos(-1e300), -1_000_000_000_000_000_000);
+        assert_eq!(count(i64::MAX), MAX_ROW_COUNT);
     }
 
     #[test]

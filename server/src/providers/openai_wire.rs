@@ -217,7 +217,7 @@ pub fn parse_models(body: &[u8], url: &str) -> Result<Vec<ModelInfo>, ProviderEr
         Err(_) => Err(match serde_json::from_slice::<Value>(body) {
             // A 200 that carries an error object (some gateways answer so).
             Ok(v) if v.get("error").is_some() => {
-                ProviderError::api_failure(classify_value(&v, Some(200)))
+                ProviderError::api_failure(classify_value(&v, Some(200)).masked(None))
             }
             _ => ProviderError::Unexpected(format!(
                 "{url} answered with something that is not a model list"

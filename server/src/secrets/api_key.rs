@@ -57,6 +57,19 @@ impl ApiKey {
     pub fn hint(&self) -> String {
         key_hint(self.expose())
     }
+
+    /// Tells two keys apart without revealing either: the first 16 bytes of a SHA-256 of the
+    /// key, in hex. A key is random enough that its digest cannot be turned back into it, and
+    /// unlike the hint it does not show any of the key's characters.
+    pub fn fingerprint(&self) -> String {
+        let mut input = b"sidekick key fingerprint\0".to_vec();
+        input.extend_from_slice(self.expose().as_bytes());
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &input);
+        digest.as_ref()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
 }
 
 /// `sk-…WXYZ`: the first three and the last four characters, enough to recognise a key.

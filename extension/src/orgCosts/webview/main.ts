@@ -261,7 +261,13 @@ function showError(card: GuidanceCard): void {
   errorBox.replaceChildren(el('strong', { text: card.title }), el('p', { text: card.detail }), el('div', { className: 'buttons' }, ...buttons));
 }
 
+/** Whether a query is running: progress that arrives after it ended is stale. */
+let busy = false;
+/** The admin key whose data is shown: another key may be another organization's. */
+let shownKey: string | null | undefined;
+
 function loading(on: boolean): void {
+  busy = on;
   cancel.hidden = !on;
   refresh.disabled = on;
   view.setAttribute('aria-busy', String(on));
@@ -275,9 +281,17 @@ window.addEventListener('message', (event: MessageEvent<ToCosts>) => {
       noKey.hidden = !m.supported || m.adminConnected;
       view.hidden = !m.supported || !m.adminConnected;
       keyLine.textContent = m.adminConnected && m.keyHint ? `Admin key ${m.keyHint}` : '';
-      if (m.adminConnected && !from.value) {
+      if (!m.adminConnected) {
+        shownKey = undefined;
+        return;
+      }
+      if (!from.value) {
         preset.value = 'thisMonth';
         [from.value, to.value] = PRESETS.thisMonth!();
+        shownKey = m.keyHint;
+        ask();
+      } else if (m.keyHint !== shownKey) {
+        shownKey = m.keyHint;
         ask();
       }
       return;
@@ -287,6 +301,7 @@ window.addEventListener('message', (event: MessageEvent<ToCosts>) => {
       progress.textContent = 'Loading…';
       return;
     case 'progress': {
+      if (!busy) return;
       const p = m.progress;
       progress.textContent = p.done ? 'Fetched.' : `Fetching ${p.dataset}… page ${Math.min(p.pagesDone + 1, p.pagesTotal)} of ${p.pagesTotal}`;
       return;

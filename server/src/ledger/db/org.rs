@@ -1,6 +1,8 @@
 //! The organization cache's SQL: daily cost and usage rows per organization (`scope`), when
 //! each day was fetched, and small facts such as the spend limit. Days are UTC day numbers.
 
+use std::collections::BTreeMap;
+
 use rusqlite::params;
 
 use super::Db;
@@ -64,8 +66,9 @@ impl Db {
         rows.collect()
     }
 
-    /// Replaces the given days' rows with what the provider sent, and marks every day in
-    /// `days` fetched at `at` — in one transaction, so a page is stored whole or not at all.
+    /// Replaces the rows of every day in `days` (the page's days, and on a run's last page
+    /// the days it had nothing for) with what the provider sent, and marks those days fetched
+    /// at `at` — in one transaction, so a page is stored whole or not at all.
     pub fn org_store_costs(
         &mut self,
         scope: &str,
@@ -73,20 +76,24 @@ impl Db {
         days: &[i64],
         at: i64,
     ) -> rusqlite::Result<()> {
+        // A provider may split one (project, line item) over several results: summed here,
+        // saturating, so that what is stored is always an integer SQLite can sum back.
+        let mut merged: BTreeMap<(i64, &str, &str), i64> = BTreeMap::new();
+        for (day, rows) in buckets {
+            for r in rows {
+                let n = merged.entry((*day, &r.project, &r.line_item)).or_default();
+                *n = n.saturating_add(r.nanos);
+            }
+        }
         let tx = self.conn.transaction()?;
         {
-            let mut del =
-                tx.prepare_cached("DELETE FROM org_costs WHERE scope = ?1 AND day = ?2")?;
+            clear_days(&tx, "org_costs", scope, days)?;
             let mut put = tx.prepare_cached(
-                "INSERT INTO org_costs (scope, day, project, line_item, nanos)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (scope, day, project, line_item) DO UPDATE SET nanos = nanos + excluded.nanos",
+                "INSERT OR REPLACE INTO org_costs (scope, day, project, line_item, nanos)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
-            for (day, rows) in buckets {
-                del.execute(params![scope, day])?;
-                for r in rows {
-                    put.execute(params![scope, day, r.project, r.line_item, r.nanos])?;
-                }
+            for ((day, project, item), nanos) in merged {
+                put.execute(params![scope, day, project, item, nanos])?;
             }
             mark(&tx, scope, "costs", days, at)?;
         }
@@ -100,34 +107,35 @@ impl Db {
         days: &[i64],
         at: i64,
     ) -> rusqlite::Result<()> {
+        let mut merged: BTreeMap<(i64, &str, &str), Counts> = BTreeMap::new();
+        for (day, rows) in buckets {
+            for r in rows {
+                let c = merged.entry((*day, &r.project, &r.model)).or_default();
+                c.input = c.input.saturating_add(r.counts.input);
+                c.cached_input = c.cached_input.saturating_add(r.counts.cached_input);
+                c.output = c.output.saturating_add(r.counts.output);
+                c.requests = c.requests.saturating_add(r.counts.requests);
+            }
+        }
         let tx = self.conn.transaction()?;
         {
-            let mut del =
-                tx.prepare_cached("DELETE FROM org_usage WHERE scope = ?1 AND day = ?2")?;
+            clear_days(&tx, "org_usage", scope, days)?;
             let mut put = tx.prepare_cached(
-                "INSERT INTO org_usage (scope, day, project, model, input, cached_input, output, requests)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT (scope, day, project, model) DO UPDATE SET
-                    input = input + excluded.input,
-                    cached_input = cached_input + excluded.cached_input,
-                    output = output + excluded.output,
-                    requests = requests + excluded.requests",
+                "INSERT OR REPLACE INTO org_usage
+                    (scope, day, project, model, input, cached_input, output, requests)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
-            for (day, rows) in buckets {
-                del.execute(params![scope, day])?;
-                for r in rows {
-                    let c = r.counts;
-                    put.execute(params![
-                        scope,
-                        day,
-                        r.project,
-                        r.model,
-                        c.input,
-                        c.cached_input,
-                        c.output,
-                        c.requests
-                    ])?;
-                }
+            for ((day, project, model), c) in merged {
+                put.execute(params![
+                    scope,
+                    day,
+                    project,
+                    model,
+                    c.input,
+                    c.cached_input,
+                    c.output,
+                    c.requests
+                ])?;
             }
             mark(&tx, scope, "usage", days, at)?;
         }
@@ -202,14 +210,33 @@ impl Db {
         Ok(())
     }
 
-    /// Forgets everything cached for `scope` (a new admin key may be another organization).
-    pub fn org_clear(&mut self, scope: &str) -> rusqlite::Result<()> {
+    /// Forgets everything cached under every scope that starts with `prefix` (an
+    /// organization, whichever key read it).
+    pub fn org_clear(&mut self, prefix: &str) -> rusqlite::Result<()> {
         let tx = self.conn.transaction()?;
         for table in ["org_costs", "org_usage", "org_fetched", "org_meta"] {
-            tx.execute(&format!("DELETE FROM {table} WHERE scope = ?1"), [scope])?;
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE substr(scope, 1, length(?1)) = ?1"),
+                [prefix],
+            )?;
         }
         tx.commit()
     }
+}
+
+fn clear_days(
+    tx: &rusqlite::Transaction<'_>,
+    table: &str,
+    scope: &str,
+    days: &[i64],
+) -> rusqlite::Result<()> {
+    let mut del = tx.prepare_cached(&format!(
+        "DELETE FROM {table} WHERE scope = ?1 AND day = ?2"
+    ))?;
+    for day in days {
+        del.execute(params![scope, day])?;
+    }
+    Ok(())
 }
 
 fn mark(
