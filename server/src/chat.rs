@@ -4,6 +4,7 @@
 //! the chat's future, so `$/cancelRequest` drops it and the upstream connection closes at once.
 
 mod attempt;
+pub mod prompt;
 mod registry;
 mod relay;
 mod retry;
@@ -16,18 +17,22 @@ use relay::Relay;
 use tower_lsp_server::Client;
 
 use crate::connections::Connections;
+use crate::conversations::{Conversations, TurnEnd};
 use crate::error::SidekickError;
 use crate::guidance;
 use crate::http::Http;
 use crate::ledger::Ledger;
 use crate::prices::{Price, PriceTable};
-use crate::protocol::{ChatParams, ChatResult};
+use crate::protocol::{
+    ChatParams, ChatResult, FinishReason, GuidanceKind, MessageStatus, Role, StoredMessage,
+};
 use crate::providers::ChatRequest;
 use crate::settings::Settings;
 
 /// What a chat turn uses of the sidecar.
 pub struct Services<'a> {
     pub connections: &'a Connections,
+    pub conversations: &'a Conversations,
     pub chats: &'a ChatRegistry,
     pub http: &'a Http,
     pub client: &'a Client,
@@ -63,13 +68,43 @@ fn check(params: &ChatParams) -> Result<(), SidekickError> {
     if params.max_tokens == Some(0) {
         return Err(SidekickError::params("maxTokens: must be at least 1"));
     }
+    if params.conversation_id.is_some()
+        && (params.messages.len() != 1 || params.messages[0].role != Role::User)
+    {
+        return Err(SidekickError::params(
+            "messages: with conversationId, only the new question (one user message); the conversation holds the rest",
+        ));
+    }
+    for (i, m) in params.messages.iter().enumerate() {
+        for (j, c) in m.context.iter().enumerate() {
+            if c.path.trim().is_empty() {
+                return Err(SidekickError::params(format!(
+                    "messages[{i}].context[{j}].path: must not be empty"
+                )));
+            }
+        }
+    }
     Ok(())
+}
+
+/// How a stored answer ended, from the guidance that ended it.
+fn failed_status(kind: GuidanceKind, partial: bool) -> MessageStatus {
+    let broke = matches!(
+        kind,
+        GuidanceKind::StreamInterrupted | GuidanceKind::Timeout | GuidanceKind::Network
+    );
+    if broke && partial {
+        MessageStatus::Interrupted
+    } else {
+        MessageStatus::Failed
+    }
 }
 
 pub async fn run(services: Services<'_>, params: ChatParams) -> Result<ChatResult, SidekickError> {
     check(&params)?;
     let Services {
         connections,
+        conversations,
         chats,
         http,
         client,
@@ -101,9 +136,45 @@ pub async fn run(services: Services<'_>, params: ChatParams) -> Result<ChatResul
             return Err(guidance::budget_exceeded(month, budget).into());
         }
     }
+    let history: Vec<StoredMessage> = match &params.conversation_id {
+        Some(id) => conversations.history(id).await?,
+        None => Vec::new(),
+    };
+    let mut upstream = prompt::build(params.instructions.as_deref(), &history, &params.messages);
+    drop(history);
+    // The window guard: nothing is sent that the model cannot read.
+    let mut dropped = 0;
+    let window = connections
+        .cached_window(conn.spec().id, &model)
+        .await
+        .or_else(|| prices.window(conn.spec().id, &model));
+    if let Some(window) = window {
+        if params.drop_oldest && upstream.tokens() > window {
+            dropped = upstream.drop_oldest(window);
+        }
+        let tokens = upstream.tokens();
+        if tokens > window {
+            return Err(guidance::window_exceeded(
+                &model,
+                tokens,
+                window,
+                &params.chat_id,
+                upstream.can_drop(),
+            )
+            .into());
+        }
+    }
     let guard = chats
         .start(&params.chat_id, conn.spec().id)
         .map_err(|e| SidekickError::params(e.to_string()))?;
+    let record = match &params.conversation_id {
+        Some(id) => Some(
+            conversations
+                .begin(id, &params.messages[0], conn.spec().id, &model)
+                .await?,
+        ),
+        None => None,
+    };
     let listed = connections
         .cached_price(conn.spec().id, &model)
         .await
@@ -113,7 +184,7 @@ pub async fn run(services: Services<'_>, params: ChatParams) -> Result<ChatResul
         call: conn.call(http, &settings),
         request: ChatRequest {
             model: &model,
-            messages: &params.messages,
+            messages: &upstream.messages,
             temperature: params.temperature,
             max_tokens: params.max_tokens,
         },
@@ -127,12 +198,16 @@ pub async fn run(services: Services<'_>, params: ChatParams) -> Result<ChatResul
         },
         attempts: Default::default(),
     };
-    let relay = tokio::sync::Mutex::new(Relay::new(
+    let mut relay = Relay::new(
         client.clone(),
         params.chat_id.clone(),
         settings.delta_interval,
         guard.cancel.clone(),
-    ));
+    );
+    if let Some(r) = &record {
+        relay.mirror_to(r.text.clone());
+    }
+    let relay = tokio::sync::Mutex::new(relay);
     let (outcome, attempts) =
         retry::with_retries(&turn, &relay, client, &params.chat_id, &settings).await;
     let mut relay = relay.into_inner();
@@ -140,15 +215,39 @@ pub async fn run(services: Services<'_>, params: ChatParams) -> Result<ChatResul
     if outcome.is_ok() {
         warn_near_budget(ledger, client, &settings);
     }
+    let (user_message_id, message_id) = record
+        .as_ref()
+        .map(|r| (Some(r.question_id.clone()), Some(r.answer_id.clone())))
+        .unwrap_or_default();
     match outcome {
-        Ok(f) => Ok(ChatResult {
-            chat_id: params.chat_id,
-            text: relay.text().to_string(),
-            finish_reason: f.reason,
-            model: f.model.unwrap_or(model),
-            usage: f.usage,
-            request_id,
-        }),
+        Ok(f) => {
+            let result = ChatResult {
+                chat_id: params.chat_id,
+                text: relay.text().to_string(),
+                finish_reason: f.reason,
+                model: f.model.unwrap_or(model),
+                usage: f.usage,
+                request_id,
+                user_message_id,
+                message_id,
+                dropped_messages: dropped,
+            };
+            if let Some(r) = record {
+                r.end(TurnEnd {
+                    status: if result.finish_reason == FinishReason::Cancelled {
+                        MessageStatus::Stopped
+                    } else {
+                        MessageStatus::Done
+                    },
+                    text: result.text.clone(),
+                    model: Some(result.model.clone()),
+                    usage: result.usage,
+                    guidance_kind: None,
+                })
+                .await;
+            }
+            Ok(result)
+        }
         Err(e) => {
             // The text not yet sent goes out first: the deltas then add up to `partialText`.
             relay.flush().await;
@@ -166,6 +265,16 @@ pub async fn run(services: Services<'_>, params: ChatParams) -> Result<ChatResul
             g.request_id = g.request_id.or(request_id);
             let text = relay.text();
             g.partial_text = (!text.is_empty()).then(|| text.to_string());
+            if let Some(r) = record {
+                r.end(TurnEnd {
+                    status: failed_status(g.kind, !text.is_empty()),
+                    text: text.to_string(),
+                    model: None,
+                    usage: None,
+                    guidance_kind: Some(g.kind.as_str()),
+                })
+                .await;
+            }
             Err(g.into())
         }
     }

@@ -22,6 +22,7 @@ use crate::settings::Settings;
 pub const CMD_SELECT_YOUR_AI: &str = "sidekick.selectYourAI";
 pub const CMD_SELECT_MODEL: &str = "sidekick.selectModel";
 pub const CMD_NEW_CHAT: &str = "sidekick.newChat";
+pub const CMD_DROP_OLDEST: &str = "sidekick.dropOldest";
 pub const CMD_SHOW_LOGS: &str = "sidekick.showLogs";
 pub const CMD_OPEN_SETTINGS: &str = "sidekick.openSettings";
 pub const CMD_SHOW_SPEND: &str = "sidekick.showSpend";
@@ -350,6 +351,52 @@ pub fn budget_exceeded(month: MonthSpend, budget_nanos: i64) -> Guidance {
             cmd("Show spend", CMD_SHOW_SPEND),
         ],
     )
+}
+
+/// The request would not fit the model's window: refused before it is sent.
+pub fn window_exceeded(
+    model: &str,
+    tokens: u64,
+    window: u64,
+    chat_id: &str,
+    can_drop: bool,
+) -> Guidance {
+    let what = if can_drop {
+        "Leave out the oldest messages of this conversation, or start a new chat."
+    } else {
+        "Even the question alone does not fit: send less context (a selection instead of a whole file), or choose a model with a larger window."
+    };
+    let mut actions = Vec::new();
+    if can_drop {
+        actions.push(GuidanceAction::Command {
+            title: "Drop oldest messages".into(),
+            command: CMD_DROP_OLDEST.into(),
+            arguments: vec![chat_id.into()],
+        });
+    }
+    actions.push(cmd("New Chat", CMD_NEW_CHAT));
+    base(
+        GuidanceKind::ContextLengthExceeded,
+        format!("The conversation is too long for {model}"),
+        format!(
+            "This request is about {} tokens and {model} reads at most {} at a time, so it was not sent. {what}",
+            thousands(tokens),
+            thousands(window)
+        ),
+        actions,
+    )
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The once-a-month warning when the spend crosses `warnPercent` of the budget.

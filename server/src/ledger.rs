@@ -255,6 +255,12 @@ impl Ledger {
         rx.await.ok()
     }
 
+    /// Runs `f` on the ledger thread without waiting: for what must be written even when the
+    /// caller's future is being dropped (a cancelled chat's answer).
+    pub fn run_detached(&self, f: impl FnOnce(&mut db::Db) + Send + 'static) {
+        self.send(Command::Run(Box::new(f)));
+    }
+
     /// True when a thread keeps this ledger (not `off`).
     pub fn is_running(&self) -> bool {
         self.tx.is_some()
@@ -379,4 +385,42 @@ pub fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+/// The database of data that must pass through one even when the ledger is off (the
+/// organization's costs, conversations): the ledger's, or one in memory for the session.
+pub struct Store {
+    ledger: Ledger,
+    memory: tokio::sync::OnceCell<Ledger>,
+}
+
+impl Store {
+    pub fn new(ledger: Ledger) -> Store {
+        Store {
+            ledger,
+            memory: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// The ledger the data lives in.
+    pub async fn ledger(&self) -> &Ledger {
+        if self.ledger.is_running() {
+            return &self.ledger;
+        }
+        self.memory
+            .get_or_init(|| async {
+                let (sink, _) = mpsc::unbounded_channel::<RequestLogEntry>();
+                Ledger::open(None, sink).0
+            })
+            .await
+    }
+
+    /// The ledger the data lives in, if it is ready without waiting (for writes from `Drop`).
+    pub fn ready(&self) -> Option<&Ledger> {
+        if self.ledger.is_running() {
+            Some(&self.ledger)
+        } else {
+            self.memory.get()
+        }
+    }
 }

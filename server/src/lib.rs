@@ -5,6 +5,7 @@
 pub mod backoff;
 pub mod chat;
 pub mod connections;
+pub mod conversations;
 pub mod endpoint;
 pub mod error;
 pub mod failure;
@@ -22,6 +23,7 @@ pub mod settings;
 pub mod state;
 pub mod stdio;
 pub mod telemetry;
+pub mod tokens;
 pub mod transport;
 pub mod untrusted;
 

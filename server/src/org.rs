@@ -22,10 +22,9 @@ use tokio::sync::mpsc;
 use crate::connections::AdminConnection;
 use crate::failure::{Category, ProviderError};
 use crate::http::Http;
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, Store};
 use crate::protocol::{
     OrgCostsParams, OrgCostsResult, OrgDataset, OrgSyncParams, OrgUsageParams, OrgUsageResult,
-    RequestLogEntry,
 };
 use crate::settings::Settings;
 
@@ -55,7 +54,7 @@ pub struct Org {
     ledger: Ledger,
     /// Where the data is cached: the ledger's database, or one in memory when the ledger is
     /// off (the data must still pass through a database to be grouped).
-    cache: tokio::sync::OnceCell<Ledger>,
+    cache: Store,
     /// One ingestion per organization and dataset at a time: a second caller waits and then
     /// finds the days fresh.
     locks: Mutex<HashMap<(String, OrgDataset), IngestLock>>,
@@ -65,24 +64,15 @@ pub struct Org {
 impl Org {
     pub fn new(ledger: Ledger, progress: mpsc::UnboundedSender<OrgSyncParams>) -> Org {
         Org {
+            cache: Store::new(ledger.clone()),
             ledger,
-            cache: tokio::sync::OnceCell::new(),
             locks: Mutex::new(HashMap::new()),
             progress,
         }
     }
 
     async fn cache(&self) -> &Ledger {
-        self.cache
-            .get_or_init(|| async {
-                if self.ledger.is_running() {
-                    self.ledger.clone()
-                } else {
-                    let (sink, _) = mpsc::unbounded_channel::<RequestLogEntry>();
-                    Ledger::open(None, sink).0
-                }
-            })
-            .await
+        self.cache.ledger().await
     }
 
     fn lock_for(&self, organization: &str, dataset: OrgDataset) -> IngestLock {

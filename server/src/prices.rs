@@ -26,6 +26,9 @@ pub struct Price {
     pub cached_input: Option<f64>,
     #[serde(rename = "cache_creation_input_token_cost", default)]
     pub cache_write: Option<f64>,
+    /// The model's input window, where the table says.
+    #[serde(default)]
+    pub max_input_tokens: Option<u64>,
 }
 
 impl Price {
@@ -36,6 +39,7 @@ impl Price {
             output: p.output_per_mtok / 1e6,
             cached_input: None,
             cache_write: None,
+            max_input_tokens: None,
         }
     }
 
@@ -122,6 +126,13 @@ impl PriceTable {
     /// `azure/…`, `openrouter/…`), then the bare name, each exact and then without a date
     /// suffix (`gpt-4o-2024-08-06` → `gpt-4o`, `claude-3-5-haiku-20241022` → its entry or
     /// `claude-3-5-haiku`) or `-latest`. OpenRouter's `vendor/model` also tries `model`.
+    /// The model's input window, where the table says.
+    pub fn window(&self, provider: &str, model: &str) -> Option<u64> {
+        self.lookup(provider, model)?
+            .max_input_tokens
+            .filter(|w| *w > 0)
+    }
+
     pub fn lookup(&self, provider: &str, model: &str) -> Option<Price> {
         let model = model.trim();
         let mut names: Vec<String> = Vec::new();
@@ -245,6 +256,7 @@ mod tests {
             output: 15e-6,
             cached_input: Some(3e-7),
             cache_write: Some(3.75e-6),
+            max_input_tokens: None,
         };
         let mut u = usage(1_000, 100);
         assert_eq!(cost_nanos(&p, &u), 4_500_000, "1000 × $3/M + 100 × $15/M");

@@ -4,6 +4,7 @@
 //! the two in step. JSON is camelCase.
 
 mod chat;
+mod conversations;
 mod guidance;
 mod ledger;
 mod org;
@@ -11,6 +12,7 @@ mod providers;
 mod secrets;
 
 pub use chat::*;
+pub use conversations::*;
 pub use guidance::*;
 pub use ledger::*;
 pub use org::*;
@@ -101,6 +103,34 @@ request!(
     /// The organization's daily completions usage, grouped and filtered.
     OrgUsage = "sidekick/orgUsage": OrgUsageParams => OrgUsageResult
 );
+request!(
+    /// Conversations, newest first; `query` searches titles and messages.
+    ListConversations = "sidekick/conversations/list": ListConversationsParams => ListConversationsResult
+);
+request!(
+    /// A new conversation, empty or with the messages given.
+    CreateConversation = "sidekick/conversations/create": CreateConversationParams => ConversationId
+);
+request!(
+    /// A conversation and all its messages.
+    GetConversation = "sidekick/conversations/get": ConversationId => Conversation
+);
+request!(
+    /// Renames a conversation.
+    RenameConversation = "sidekick/conversations/rename": RenameConversationParams => RenameConversationResult
+);
+request!(
+    /// Deletes a conversation and its messages.
+    DeleteConversation = "sidekick/conversations/delete": ConversationId => DeleteConversationResult
+);
+request!(
+    /// Removes a message and everything after it (edit and regenerate).
+    TruncateConversation = "sidekick/conversations/truncate": TruncateConversationParams => TruncateConversationResult
+);
+request!(
+    /// The tokens a chat would send, against the model's window.
+    CountTokens = "sidekick/countTokens": CountTokensParams => CountTokensResult
+);
 
 // Server → client notifications.
 notification!(
@@ -139,7 +169,7 @@ request!(
 );
 
 /// Every client → server method name, for docs tests and exhaustive client tables.
-pub const METHODS: [&str; 12] = [
+pub const METHODS: [&str; 19] = [
     ListProviders::METHOD,
     Connect::METHOD,
     ListModels::METHOD,
@@ -152,6 +182,13 @@ pub const METHODS: [&str; 12] = [
     DisconnectAdmin::METHOD,
     OrgCosts::METHOD,
     OrgUsage::METHOD,
+    ListConversations::METHOD,
+    CreateConversation::METHOD,
+    GetConversation::METHOD,
+    RenameConversation::METHOD,
+    DeleteConversation::METHOD,
+    TruncateConversation::METHOD,
+    CountTokens::METHOD,
 ];
 
 /// Every server → client notification and request name.

@@ -15,8 +15,10 @@ use tower_lsp_server::{Client, LanguageServer, LspService};
 use crate::error::{SidekickError, parse_params};
 use crate::http::Http;
 use crate::protocol::{
-    Chat, Connect, ConnectAdmin, Disconnect, DisconnectAdmin, ListModels, ListProviders, OrgCosts,
-    OrgUsage, PROTOCOL_VERSION, Request, RequestLog, SERVER_NAME, SelectModel, Spend,
+    Chat, Connect, ConnectAdmin, CountTokens, CreateConversation, DeleteConversation, Disconnect,
+    DisconnectAdmin, GetConversation, ListConversations, ListModels, ListProviders, OrgCosts,
+    OrgUsage, PROTOCOL_VERSION, RenameConversation, Request, RequestLog, SERVER_NAME, SelectModel,
+    Spend, TruncateConversation,
 };
 use crate::session::Session;
 
@@ -102,6 +104,66 @@ impl Backend {
 
     async fn org_usage(&self, value: Value) -> Result<<OrgUsage as Request>::Result> {
         let run = async { self.session.org_usage(params::<OrgUsage>(value)?).await };
+        run.await.map_err(Into::into)
+    }
+
+    async fn list_conversations(
+        &self,
+        value: Value,
+    ) -> Result<<ListConversations as Request>::Result> {
+        let c = &self.session.conversations;
+        let run = async { c.list(params::<ListConversations>(value)?).await };
+        run.await.map_err(Into::into)
+    }
+
+    async fn create_conversation(
+        &self,
+        value: Value,
+    ) -> Result<<CreateConversation as Request>::Result> {
+        let c = &self.session.conversations;
+        let run = async { c.create(params::<CreateConversation>(value)?).await };
+        run.await.map_err(Into::into)
+    }
+
+    async fn get_conversation(&self, value: Value) -> Result<<GetConversation as Request>::Result> {
+        let c = &self.session.conversations;
+        let run = async { c.get(params::<GetConversation>(value)?).await };
+        run.await.map_err(Into::into)
+    }
+
+    async fn rename_conversation(
+        &self,
+        value: Value,
+    ) -> Result<<RenameConversation as Request>::Result> {
+        let c = &self.session.conversations;
+        let run = async { c.rename(params::<RenameConversation>(value)?).await };
+        run.await.map_err(Into::into)
+    }
+
+    async fn delete_conversation(
+        &self,
+        value: Value,
+    ) -> Result<<DeleteConversation as Request>::Result> {
+        let c = &self.session.conversations;
+        let run = async { c.delete(params::<DeleteConversation>(value)?).await };
+        run.await.map_err(Into::into)
+    }
+
+    async fn truncate_conversation(
+        &self,
+        value: Value,
+    ) -> Result<<TruncateConversation as Request>::Result> {
+        let c = &self.session.conversations;
+        let run = async { c.truncate(params::<TruncateConversation>(value)?).await };
+        run.await.map_err(Into::into)
+    }
+
+    async fn count_tokens(&self, value: Value) -> Result<<CountTokens as Request>::Result> {
+        let run = async {
+            self.session
+                .count_tokens(params::<CountTokens>(value)?)
+                .await
+        };
         run.await.map_err(Into::into)
     }
 
@@ -203,6 +265,13 @@ pub fn service() -> (LspService<Backend>, tower_lsp_server::ClientSocket) {
         .custom_method(DisconnectAdmin::METHOD, Backend::disconnect_admin)
         .custom_method(OrgCosts::METHOD, Backend::org_costs)
         .custom_method(OrgUsage::METHOD, Backend::org_usage)
+        .custom_method(ListConversations::METHOD, Backend::list_conversations)
+        .custom_method(CreateConversation::METHOD, Backend::create_conversation)
+        .custom_method(GetConversation::METHOD, Backend::get_conversation)
+        .custom_method(RenameConversation::METHOD, Backend::rename_conversation)
+        .custom_method(DeleteConversation::METHOD, Backend::delete_conversation)
+        .custom_method(TruncateConversation::METHOD, Backend::truncate_conversation)
+        .custom_method(CountTokens::METHOD, Backend::count_tokens)
         .custom_method(crate::transport::INVALID_MESSAGE, Backend::invalid_message)
         .finish()
 }

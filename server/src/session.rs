@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use crate::chat::{self, ChatRegistry};
 use crate::connections::{AdminConnection, Connection, ConnectionError, Connections, Stores};
+use crate::conversations::Conversations;
 use crate::error::SidekickError;
 use crate::guidance;
 use crate::http::Http;
@@ -18,12 +19,12 @@ use crate::ledger::{Ledger, SpendError};
 use crate::org::{Org, OrgError};
 use crate::prices::PriceTable;
 use crate::protocol::{
-    ChatParams, ChatResult, ConnectAdminParams, ConnectAdminResult, ConnectParams, ConnectResult,
-    DisconnectAdminParams, DisconnectAdminResult, DisconnectParams, DisconnectResult,
-    ListModelsParams, ListModelsResult, OrgCostsParams, OrgCostsResult, OrgSync, OrgSyncParams,
-    OrgUsageParams, OrgUsageResult, ProvidersState, RequestLogEntry, RequestLogParams,
-    RequestLogResult, RequestLogged, SelectModelParams, SelectModelResult, SpendParams,
-    SpendResult, StateChanged,
+    ChatMessage, ChatParams, ChatResult, ConnectAdminParams, ConnectAdminResult, ConnectParams,
+    ConnectResult, CountTokensParams, CountTokensResult, DisconnectAdminParams,
+    DisconnectAdminResult, DisconnectParams, DisconnectResult, ListModelsParams, ListModelsResult,
+    OrgCostsParams, OrgCostsResult, OrgSync, OrgSyncParams, OrgUsageParams, OrgUsageResult,
+    ProvidersState, RequestLogEntry, RequestLogParams, RequestLogResult, RequestLogged, Role,
+    SelectModelParams, SelectModelResult, SpendParams, SpendResult, StateChanged,
 };
 use crate::providers::Registry;
 use crate::secrets::{ClientSecrets, Keychain};
@@ -51,6 +52,8 @@ pub struct Session {
     home: Option<PathBuf>,
     /// Organization usage and costs, read with an admin key.
     pub org: Org,
+    /// Conversations kept for every client.
+    pub conversations: Conversations,
 }
 
 impl Session {
@@ -107,6 +110,7 @@ impl Session {
             ledger,
             prices: RwLock::new(None),
             home,
+            conversations: Conversations::new(ledger_for_org.clone()),
             org: Org::new(ledger_for_org, org_progress(client_for_org)),
         }
     }
@@ -286,6 +290,7 @@ impl Session {
         let prices = self.price_table();
         let services = chat::Services {
             connections: &self.connections,
+            conversations: &self.conversations,
             chats: &self.chats,
             http: &self.http,
             client: &self.client,
@@ -294,6 +299,52 @@ impl Session {
             prices: &prices,
         };
         chat::run(services, params).await
+    }
+
+    /// What a chat with these would send, in tokens, against the model's window.
+    pub async fn count_tokens(
+        &self,
+        p: CountTokensParams,
+    ) -> Result<CountTokensResult, SidekickError> {
+        let history = match &p.conversation_id {
+            Some(id) => self.conversations.history(id).await?,
+            None => Vec::new(),
+        };
+        let mut messages = p.messages;
+        if !p.context.is_empty() {
+            match messages.last_mut() {
+                Some(m) if m.role == Role::User => m.context.extend(p.context),
+                _ => messages.push(ChatMessage {
+                    role: Role::User,
+                    content: String::new(),
+                    context: p.context,
+                }),
+            }
+        }
+        let tokens = chat::prompt::build(p.instructions.as_deref(), &history, &messages).tokens();
+        let active = self.connections.active().await;
+        let provider = p
+            .provider
+            .or_else(|| active.as_ref().map(|a| a.provider.clone()));
+        let model = p.model.or_else(|| {
+            active
+                .filter(|a| Some(&a.provider) == provider.as_ref())
+                .map(|a| a.model)
+        });
+        let window = match (provider, model) {
+            (Some(provider), Some(model)) => {
+                match self.connections.cached_window(&provider, &model).await {
+                    Some(w) => Some(w),
+                    None => self.price_table().window(&provider, model.trim()),
+                }
+            }
+            _ => None,
+        };
+        Ok(CountTokensResult {
+            tokens,
+            window,
+            exact: false,
+        })
     }
 
     fn failed(&self, e: ConnectionError) -> SidekickError {

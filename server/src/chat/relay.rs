@@ -23,6 +23,8 @@ pub struct Relay {
     seq: u64,
     last_sent: Option<Instant>,
     sent_any: Arc<AtomicBool>,
+    /// A copy of the text for the conversation's record, which outlives a cancelled chat.
+    mirror: Option<Arc<std::sync::Mutex<String>>>,
 }
 
 impl Relay {
@@ -42,12 +44,22 @@ impl Relay {
             seq: 0,
             last_sent: None,
             sent_any: Arc::default(),
+            mirror: None,
         }
+    }
+
+    pub fn mirror_to(&mut self, mirror: Arc<std::sync::Mutex<String>>) {
+        self.mirror = Some(mirror);
     }
 
     pub fn push(&mut self, piece: &str) {
         self.text.push_str(piece);
         self.pending.push_str(piece);
+        if let Some(m) = &self.mirror
+            && let Ok(mut m) = m.lock()
+        {
+            m.push_str(piece);
+        }
     }
 
     /// Whether any text reached the client: a retry after that would repeat what the user

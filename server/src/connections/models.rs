@@ -52,6 +52,19 @@ impl Connections {
             .price
     }
 
+    /// The input window the provider's own list gives `model` (OpenRouter's, Gemini's), when
+    /// cached.
+    pub async fn cached_window(&self, provider: &str, model: &str) -> Option<u64> {
+        let inner = self.inner.lock().await;
+        inner
+            .models
+            .get(provider)?
+            .iter()
+            .find(|m| m.id == model)?
+            .context_window
+            .filter(|w| *w > 0)
+    }
+
     /// Cached chat model ids, for "did you mean" in guidance; empty when none were fetched.
     pub async fn cached_model_ids(&self, provider: &str) -> Vec<String> {
         self.inner

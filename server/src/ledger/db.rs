@@ -8,6 +8,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use rusqlite_migration::{M, Migrations};
 
+pub mod conversations;
 pub mod org;
 
 use super::{CallRecord, MonthSpend, SpendError};
@@ -48,6 +49,7 @@ fn migrations() -> Migrations<'static> {
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
         ),
         M::up(org::MIGRATION),
+        M::up(conversations::MIGRATION),
     ])
 }
 

@@ -17,6 +17,9 @@ pub enum Role {
 pub struct ChatMessage {
     pub role: Role,
     pub content: String,
+    /// Files and selections attached to a user message; rendered into the prompt.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub context: Vec<super::ContextItem>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -31,6 +34,16 @@ pub struct ChatParams {
     pub model: Option<String>,
     pub temperature: Option<f32>,
     pub max_tokens: Option<u32>,
+    /// A stored conversation to continue: `messages` is then only the new question, and the
+    /// turn is stored whatever its ending.
+    #[serde(default)]
+    pub conversation_id: Option<String>,
+    /// Sent first, as the system (or developer) message.
+    #[serde(default)]
+    pub instructions: Option<String>,
+    /// Over the model's window, leave out the oldest turns instead of refusing.
+    #[serde(default)]
+    pub drop_oldest: bool,
 }
 
 /// A piece of a streamed answer. Concatenated in `seq` order, the texts equal the final text
@@ -89,6 +102,18 @@ pub struct ChatResult {
     pub usage: Option<Usage>,
     /// The provider's request id, for support tickets.
     pub request_id: Option<String>,
+    /// With `conversationId`: the stored question's and answer's ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_message_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// Messages left out to fit the window (`dropOldest`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropped_messages: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

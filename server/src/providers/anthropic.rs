@@ -291,14 +291,17 @@ mod tests {
             ChatMessage {
                 role: Role::System,
                 content: "Be brief.".into(),
+                context: Vec::new(),
             },
             ChatMessage {
                 role: Role::User,
                 content: "Hi".into(),
+                context: Vec::new(),
             },
             ChatMessage {
                 role: Role::System,
                 content: "Use British spelling.".into(),
+                context: Vec::new(),
             },
         ];
         let http = Http::default();

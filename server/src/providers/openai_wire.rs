@@ -257,6 +257,7 @@ fn price_per_mtok(pricing: &Value) -> Option<ModelPrice> {
         output: per_token("completion")?,
         cached_input: None,
         cache_write: None,
+        max_input_tokens: None,
     };
     Some(price.shown())
 }
@@ -292,6 +293,18 @@ pub async fn open_chat(
     }
 }
 
+/// `o1`, `o3`, `o4-mini`, `gpt-5`… and their dated or deployment-prefixed names.
+fn is_reasoning_model(model: &str) -> bool {
+    let name = model
+        .rsplit('/')
+        .next()
+        .unwrap_or(model)
+        .to_ascii_lowercase();
+    let o_series =
+        name.starts_with('o') && name[1..].chars().next().is_some_and(|c| c.is_ascii_digit());
+    o_series || name.starts_with("gpt-5")
+}
+
 fn refuses_max_tokens(f: &ApiFailure) -> bool {
     f.category == Category::BadRequest
         && (f.param.as_deref() == Some("max_tokens")
@@ -309,7 +322,22 @@ async fn send_chat(
 ) -> Result<OpenedChat, ProviderError> {
     let body = Body {
         model: request.model,
-        messages: request.messages.iter().map(Message::from).collect(),
+        messages: request
+            .messages
+            .iter()
+            .map(|m| {
+                let mut out = Message::from(m);
+                // OpenAI's reasoning models take instructions as `developer`; others, and
+                // other servers, as `system`.
+                if m.role == Role::System
+                    && dialect.token_limit == TokenLimit::CompletionTokens
+                    && is_reasoning_model(request.model)
+                {
+                    out.role = "developer";
+                }
+                out
+            })
+            .collect(),
         stream: true,
         stream_options: StreamOptions {
             include_usage: true,
@@ -359,6 +387,7 @@ mod tests {
         let msgs = [ChatMessage {
             role: Role::User,
             content: "hi".into(),
+            context: Vec::new(),
         }];
         let body = Body {
             model: "gpt-5",
