@@ -368,7 +368,11 @@ struct ChatRun {
 }
 
 fn sidecar_chat(s: &mut Sidecar, chat_id: &str) -> ChatRun {
-    let (id, sent) = s.send_request("sidekick/chat", chat_params(chat_id));
+    sidecar_chat_with(s, chat_id, chat_params(chat_id))
+}
+
+fn sidecar_chat_with(s: &mut Sidecar, chat_id: &str, params: Value) -> ChatRun {
+    let (id, sent) = s.send_request("sidekick/chat", params);
     let mut times: Vec<(u64, Instant)> = Vec::new();
     let mut note = |m: &Msg| {
         if is_delta_of(&m.value, chat_id) {
@@ -685,6 +689,118 @@ impl Bench {
             median(&cached),
             median(&cached) / median(&baseline),
             median(&baseline),
+        );
+        out
+    }
+
+    /// Conversations: opening one of 1,000 messages, a search over 10,000 conversations, the
+    /// token count of a 100k-token request (each against a `listProviders` round trip in the
+    /// same sidecar), and a 2000-token answer with and without `conversationId`, interleaved.
+    fn conversations(&self, reps: usize) -> Value {
+        let env = self.env();
+        let mut s = Sidecar::start(&env);
+        s.connect_demo();
+        let baseline = |s: &mut Sidecar| {
+            let t = Instant::now();
+            s.call("sidekick/listProviders", json!({}));
+            ms(t.elapsed())
+        };
+        let sentence =
+            "Here is a function that parses the input and returns a value, with a test. ";
+        let thousand: Vec<Value> = (0..1000)
+            .map(|i| {
+                let role = if i % 2 == 0 { "user" } else { "assistant" };
+                json!({ "role": role, "content": sentence.repeat(4) })
+            })
+            .collect();
+        let long = s.call(
+            "sidekick/conversations/create",
+            json!({ "title": "long", "messages": thousand }),
+        )["id"]
+            .clone();
+        let (mut open, mut base) = (Vec::new(), Vec::new());
+        for _ in 0..reps {
+            let t = Instant::now();
+            let c = s.call("sidekick/conversations/get", json!({ "id": long }));
+            open.push(ms(t.elapsed()));
+            assert_eq!(c["messages"].as_array().map(Vec::len), Some(1000));
+            base.push(baseline(&mut s));
+        }
+        // 10,000 conversations; one in a hundred mentions "kubernetes".
+        for i in 0..10_000 {
+            let topic = if i % 100 == 0 {
+                "kubernetes pods"
+            } else {
+                "rust lifetimes"
+            };
+            s.call(
+                "sidekick/conversations/create",
+                json!({ "messages": [
+                    { "role": "user", "content": format!("question {i} about {topic}") },
+                    { "role": "assistant", "content": sentence.repeat(3) } ] }),
+            );
+        }
+        let mut search = Vec::new();
+        for _ in 0..reps {
+            let t = Instant::now();
+            let r = s.call(
+                "sidekick/conversations/list",
+                json!({ "query": "kubernetes" }),
+            );
+            search.push(ms(t.elapsed()));
+            assert_eq!(r["conversations"].as_array().map(Vec::len), Some(50));
+        }
+        // 100,000 tokens by the estimate: 350,000 ASCII bytes.
+        let big = "word ".repeat(70_000);
+        let mut count = Vec::new();
+        for _ in 0..reps {
+            let t = Instant::now();
+            let r = s.call(
+                "sidekick/countTokens",
+                json!({ "messages": [{ "role": "user", "content": big }] }),
+            );
+            count.push(ms(t.elapsed()));
+            assert_eq!(r["tokens"], 100_000 + 3 + 4);
+        }
+        // The relay with and without storing the turn, interleaved.
+        let steps = answer_steps(2000, Duration::ZERO);
+        let (mut with_ttlt, mut without_ttlt) = (Vec::new(), Vec::new());
+        for i in 0..reps.min(100) + 2 {
+            let conv = s.call("sidekick/conversations/create", json!({}))["id"].clone();
+            self.fake.push(Reply::Sse(steps.clone()));
+            let chat_id = format!("conv-{i}");
+            let params = json!({ "chatId": chat_id, "conversationId": conv,
+                                 "messages": [{ "role": "user", "content": "Write a function." }] });
+            let with = sidecar_chat_with(&mut s, &chat_id, params);
+            self.fake.push(Reply::Sse(steps.clone()));
+            let without = sidecar_chat(&mut s, &format!("plain-{i}"));
+            // The first two warm both paths.
+            if i >= 2 {
+                with_ttlt.push(ms(with.ttlt));
+                without_ttlt.push(ms(without.ttlt));
+            }
+        }
+        let (rss, _, _) = proc_status(s.pid());
+        let out = json!({
+            "reps": reps,
+            "open_1000_messages_ms": stats(&open),
+            "search_10000_conversations_ms": stats(&search),
+            "count_100k_tokens_ms": stats(&count),
+            "list_providers_ms": stats(&base),
+            "ttlt_with_conversation_ms": stats(&with_ttlt),
+            "ttlt_without_ms": stats(&without_ttlt),
+            "ttlt_ratio_with_without": median(&with_ttlt) / median(&without_ttlt),
+            "vmrss_after_mib": rss,
+        });
+        println!(
+            "conversations: open 1,000 messages {:.2} ms; search 10,000 {:.2} ms; count 100k tokens {:.2} ms; listProviders {:.3} ms; 2000-token answer stored vs not: TTLT {:.2} vs {:.2} ms (×{:.3})",
+            median(&open),
+            median(&search),
+            median(&count),
+            median(&base),
+            median(&with_ttlt),
+            median(&without_ttlt),
+            median(&with_ttlt) / median(&without_ttlt),
         );
         out
     }
@@ -1110,7 +1226,7 @@ fn main() {
     };
 
     // `--only a,b` runs a subset (cold_start, idle, relay [= relay_burst + relay_paced],
-    // throughput, cancel, ledger, org, concurrent, model_search).
+    // throughput, cancel, ledger, org, conversations, concurrent, model_search).
     let only: Option<Vec<String>> = args
         .iter()
         .position(|a| a == "--only")
@@ -1167,6 +1283,9 @@ fn main() {
     }
     if wants("org") {
         report.insert("org".into(), bench.org(bench.reps(100)));
+    }
+    if wants("conversations") {
+        report.insert("conversations".into(), bench.conversations(bench.reps(100)));
     }
     if wants("concurrent") {
         report.insert("concurrent".into(), bench.concurrent_rss(100));
