@@ -136,7 +136,10 @@ async fn a_conversation_keeps_its_history_across_a_restart() {
     // Conversations hold what was said, never the key.
     drop(s);
     let files = support::all_files_text(home.path());
-    assert!(files.contains("What is a borrow?"), "the conversation is on disk");
+    assert!(
+        files.contains("What is a borrow?"),
+        "the conversation is on disk"
+    );
     assert!(!files.contains(support::VALID_KEY));
 }
 
