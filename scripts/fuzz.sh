@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing with cargo-fuzz (libFuzzer) on a nightly toolchain: the LSP framing
-# and transport guard, the stream decoders, failure classification, settings parsing
+# and transport guard, the stream decoders, failure classification, settings parsing,
+# organization pages, prompt rendering and search queries
 # (fuzz/fuzz_targets/). Seeds come from fuzz/seeds/ (and the fake's recorded bodies).
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]     default 30 (CI); docs/fuzzing.md has a long run
 set -euo pipefail

@@ -94,7 +94,7 @@ pub fn title_of(question: &ChatMessage) -> String {
 
 /// An FTS5 query from what the user typed: every word a prefix term, all required. Nothing
 /// the user types can be FTS5 syntax.
-fn fts_query(text: &str) -> Option<String> {
+pub fn fts_query(text: &str) -> Option<String> {
     let terms: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())

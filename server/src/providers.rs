@@ -10,7 +10,7 @@ mod compatible;
 mod demo;
 mod gemini;
 mod openai;
-mod openai_org;
+pub mod openai_org;
 pub mod openai_wire;
 mod openrouter;
 pub mod org_api;

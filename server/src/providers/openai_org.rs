@@ -15,6 +15,7 @@ use super::openai_wire::{self, OPENAI};
 use super::org_api::{CostRow, Counts, DayRange, OrgApi, Page, UsageRow};
 use crate::failure::{ApiFailure, Category, ProviderError, RawFailure, classify_transport};
 use crate::http::Operation;
+use crate::secrets::ApiKey;
 
 pub struct OpenAiOrg;
 
@@ -70,9 +71,9 @@ struct WireUsage {
 
 /// The largest amount one row may carry, in dollars: far above any real day's line item,
 /// and small enough that sums of a year of rows stay exact integers.
-const MAX_ROW_USD: f64 = 1e9;
+pub const MAX_ROW_USD: f64 = 1e9;
 /// The largest token or request count one row may carry.
-const MAX_ROW_COUNT: i64 = 1_000_000_000_000_000;
+pub const MAX_ROW_COUNT: i64 = 1_000_000_000_000_000;
 
 /// A dollar amount as nano-dollars: the API sends floats, summed here as integers.
 fn nanos(usd: f64) -> i64 {
@@ -140,25 +141,21 @@ async fn get(
         .await
 }
 
-async fn get_page<T: for<'de> Deserialize<'de>>(
-    call: &Call<'_>,
-    path: &str,
-    query: Vec<(&str, String)>,
+/// A page of buckets from its body; `key` is masked out of an error a 200 carries.
+fn parse_page<T: for<'de> Deserialize<'de>>(
+    body: &[u8],
+    url: &str,
+    key: Option<&str>,
 ) -> Result<(Vec<(i64, Vec<T>)>, Option<String>), ProviderError> {
-    let body = get(call, path, &query).await?;
-    let key = call.key().map(crate::secrets::ApiKey::expose);
     // serde's message quotes the offending value, which is the server's text: not repeated.
     let page: WirePage<T> =
-        serde_json::from_slice(&body).map_err(|_| {
-            match serde_json::from_slice::<Value>(&body) {
-                Ok(v) if v.get("error").is_some() => ProviderError::api_failure(
-                    openai_wire::classify_value(&v, Some(200)).masked(key),
-                ),
-                _ => ProviderError::Unexpected(format!(
-                    "{} answered with something that is not a page of buckets",
-                    call.url(path)
-                )),
+        serde_json::from_slice(body).map_err(|_| match serde_json::from_slice::<Value>(body) {
+            Ok(v) if v.get("error").is_some() => {
+                ProviderError::api_failure(openai_wire::classify_value(&v, Some(200)).masked(key))
             }
+            _ => ProviderError::Unexpected(format!(
+                "{url} answered with something that is not a page of buckets"
+            )),
         })?;
     let cursor = page.next_page.filter(|n| !n.is_empty());
     // Only a page that says it is the last one lets the days it did not mention count as
@@ -168,14 +165,12 @@ async fn get_page<T: for<'de> Deserialize<'de>>(
         (Some(true) | None, Some(c)) => Some(c),
         (Some(true), None) => {
             return Err(ProviderError::Unexpected(format!(
-                "{} said more pages follow but sent no cursor for them",
-                call.url(path)
+                "{url} said more pages follow but sent no cursor for them"
             )));
         }
         (None, None) => {
             return Err(ProviderError::Unexpected(format!(
-                "{} did not say whether more pages follow",
-                call.url(path)
+                "{url} did not say whether more pages follow"
             )));
         }
     };
@@ -185,6 +180,59 @@ async fn get_page<T: for<'de> Deserialize<'de>>(
         .map(|b| (b.start_time.div_euclid(DAY_SECONDS), b.results))
         .collect();
     Ok((buckets, next))
+}
+
+/// A costs page as [`OrgApi::costs_page`] returns it, from its body (for the fuzz target).
+pub fn parse_costs_page(
+    body: &[u8],
+    url: &str,
+    key: Option<&str>,
+) -> Result<Page<CostRow>, ProviderError> {
+    let (buckets, next) = parse_page::<WireCost>(body, url, key)?;
+    let buckets = buckets
+        .into_iter()
+        .map(|(day, rows)| {
+            let rows = rows
+                .into_iter()
+                .map(|r| CostRow {
+                    project: text(&r.project_id),
+                    line_item: text(&r.line_item),
+                    nanos: nanos(r.amount.and_then(|a| a.value).unwrap_or(0.0)),
+                })
+                .collect();
+            (day, rows)
+        })
+        .collect();
+    Ok(Page { buckets, next })
+}
+
+/// A usage page as [`OrgApi::usage_page`] returns it, from its body (for the fuzz target).
+pub fn parse_usage_page(
+    body: &[u8],
+    url: &str,
+    key: Option<&str>,
+) -> Result<Page<UsageRow>, ProviderError> {
+    let (buckets, next) = parse_page::<WireUsage>(body, url, key)?;
+    let buckets = buckets
+        .into_iter()
+        .map(|(day, rows)| {
+            let rows = rows
+                .into_iter()
+                .map(|r| UsageRow {
+                    project: text(&r.project_id),
+                    model: text(&r.model),
+                    counts: Counts {
+                        input: count(r.input_tokens),
+                        cached_input: count(r.input_cached_tokens),
+                        output: count(r.output_tokens),
+                        requests: count(r.num_model_requests),
+                    },
+                })
+                .collect();
+            (day, rows)
+        })
+        .collect();
+    Ok(Page { buckets, next })
 }
 
 fn window(days: DayRange, limit: i64, page: Option<&str>) -> Vec<(&'static str, String)> {
@@ -227,22 +275,9 @@ impl OrgApi for OpenAiOrg {
             let mut q = window(days, self.page_days(false), page);
             q.push(("group_by[]", "project_id".into()));
             q.push(("group_by[]", "line_item".into()));
-            let (buckets, next) = get_page::<WireCost>(call, "/organization/costs", q).await?;
-            let buckets = buckets
-                .into_iter()
-                .map(|(day, rows)| {
-                    let rows = rows
-                        .into_iter()
-                        .map(|r| CostRow {
-                            project: text(&r.project_id),
-                            line_item: text(&r.line_item),
-                            nanos: nanos(r.amount.and_then(|a| a.value).unwrap_or(0.0)),
-                        })
-                        .collect();
-                    (day, rows)
-                })
-                .collect();
-            Ok(Page { buckets, next })
+            let path = "/organization/costs";
+            let body = get(call, path, &q).await?;
+            parse_costs_page(&body, &call.url(path), call.key().map(ApiKey::expose))
         }
         .boxed()
     }
@@ -257,28 +292,9 @@ impl OrgApi for OpenAiOrg {
             let mut q = window(days, self.page_days(true), page);
             q.push(("group_by[]", "project_id".into()));
             q.push(("group_by[]", "model".into()));
-            let (buckets, next) =
-                get_page::<WireUsage>(call, "/organization/usage/completions", q).await?;
-            let buckets = buckets
-                .into_iter()
-                .map(|(day, rows)| {
-                    let rows = rows
-                        .into_iter()
-                        .map(|r| UsageRow {
-                            project: text(&r.project_id),
-                            model: text(&r.model),
-                            counts: Counts {
-                                input: count(r.input_tokens),
-                                cached_input: count(r.input_cached_tokens),
-                                output: count(r.output_tokens),
-                                requests: count(r.num_model_requests),
-                            },
-                        })
-                        .collect();
-                    (day, rows)
-                })
-                .collect();
-            Ok(Page { buckets, next })
+            let path = "/organization/usage/completions";
+            let body = get(call, path, &q).await?;
+            parse_usage_page(&body, &call.url(path), call.key().map(ApiKey::expose))
         }
         .boxed()
     }
