@@ -146,7 +146,7 @@ fn parse_page<T: for<'de> Deserialize<'de>>(
     body: &[u8],
     url: &str,
     key: Option<&str>,
-) -> Result<(Vec<(i64, Vec<T>)>, Option<String>), ProviderError> {
+) -> Result<Page<T>, ProviderError> {
     // serde's message quotes the offending value, which is the server's text: not repeated.
     let page: WirePage<T> =
         serde_json::from_slice(body).map_err(|_| match serde_json::from_slice::<Value>(body) {
@@ -179,7 +179,7 @@ fn parse_page<T: for<'de> Deserialize<'de>>(
         .into_iter()
         .map(|b| (b.start_time.div_euclid(DAY_SECONDS), b.results))
         .collect();
-    Ok((buckets, next))
+    Ok(Page { buckets, next })
 }
 
 /// A costs page as [`OrgApi::costs_page`] returns it, from its body (for the fuzz target).
@@ -188,7 +188,7 @@ pub fn parse_costs_page(
     url: &str,
     key: Option<&str>,
 ) -> Result<Page<CostRow>, ProviderError> {
-    let (buckets, next) = parse_page::<WireCost>(body, url, key)?;
+    let Page { buckets, next } = parse_page::<WireCost>(body, url, key)?;
     let buckets = buckets
         .into_iter()
         .map(|(day, rows)| {
@@ -212,7 +212,7 @@ pub fn parse_usage_page(
     url: &str,
     key: Option<&str>,
 ) -> Result<Page<UsageRow>, ProviderError> {
-    let (buckets, next) = parse_page::<WireUsage>(body, url, key)?;
+    let Page { buckets, next } = parse_page::<WireUsage>(body, url, key)?;
     let buckets = buckets
         .into_iter()
         .map(|(day, rows)| {
