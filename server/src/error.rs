@@ -59,6 +59,13 @@ impl From<SidekickError> for jsonrpc::Error {
 pub fn parse_params<T: serde::de::DeserializeOwned>(
     value: serde_json::Value,
 ) -> Result<T, SidekickError> {
+    // Lua clients (Neovim) cannot tell an empty table from an empty list: `[]` is `{}`.
+    let value = match value {
+        serde_json::Value::Array(a) if a.is_empty() => {
+            serde_json::Value::Object(Default::default())
+        }
+        other => other,
+    };
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();

@@ -156,6 +156,37 @@ steps[#steps + 1] = function()
 end
 
 steps[#steps + 1] = function()
+  -- Conversations live in the sidecar: a new one, then the first picked back from the list,
+  -- every turn kept (the stopped one marked, the quota failure recorded).
+  vim.cmd('SidekickNew')
+  vim.cmd('SidekickChat Second conversation')
+  wait('the second conversation answered', function()
+    return idle() and sk.status().history == 2
+  end)
+  local second = sk.status().conversation
+  table.insert(selects, function(items)
+    assert(items[1].id == second, 'newest first: ' .. vim.inspect(items))
+    return pick(function(cv)
+      return cv.title == 'Hello from Neovim'
+    end)(items)
+  end)
+  vim.cmd('SidekickConversations')
+  wait('the first conversation loaded', function()
+    return sk.status().conversation ~= second and sk.status().history == 6
+  end)
+  local text = answer()
+  assert(text:find('## You\n\nHello from Neovim\n\n## Sidekick\n\nHello! I am the fake OpenAI server.', 1, true), text)
+  assert(text:find('*(stopped)*', 1, true), text)
+  assert(text:find('> failed: quota_exceeded', 1, true), text)
+  assert(not text:find('Second conversation', 1, true), text)
+  -- It goes on where it was.
+  vim.cmd('SidekickChat And one more')
+  wait('the answer in the first conversation', function()
+    return idle() and sk.status().history == 8
+  end)
+end
+
+steps[#steps + 1] = function()
   -- Disconnect: the key leaves the keychain.
   local account = 'openai@' .. BASE_URL
   local stored = vim.trim(vim.fn.system({ 'secret-tool', 'lookup', 'service', SERVICE, 'username', account }))

@@ -1,7 +1,8 @@
 -- Sidekick for Neovim: the same sidecar as the VS Code extension (`sidekick-server`), driven by
 -- Neovim's built-in LSP client over the protocol in docs/protocol.md. Select a provider and a
--- model, chat into a markdown buffer (sidekick://chat) as the answer streams, stop it,
--- disconnect, read the request log. Keys are typed with inputsecret (never echoed, never in
+-- model, chat into a markdown buffer (sidekick://chat) as the answer streams, stop it, pick up
+-- a conversation the sidecar kept (from this editor or any other), disconnect, read the
+-- request log. Keys are typed with inputsecret (never echoed, never in
 -- :messages or history) and kept out of Neovim's LSP log (vim.lsp.log) at every level.
 
 local guidance = require('sidekick.guidance')
@@ -17,8 +18,10 @@ M.config = {
 
 local state = {
   client_id = nil,
-  --- The conversation sent with each question: { role, content }.
-  history = {},
+  --- The sidecar's conversation the questions go to (created at the first question).
+  conversation = nil,
+  --- How many messages it holds.
+  history = 0,
   --- The answer streaming now: id, request id, buffer, first line, deltas by seq.
   chat = nil,
   count = 0,
@@ -82,7 +85,7 @@ end
 
 -- ---- the client ----------------------------------------------------------------------------------
 
-local on_delta, on_status
+local on_delta, on_status, show_ending
 
 local function client()
   if state.client_id then
@@ -332,7 +335,7 @@ end
 
 on_delta = function(p)
   local ch = state.chat
-  if not ch or p.chatId ~= ch.id then
+  if not ch or ch.done or p.chatId ~= ch.id then
     return -- a finished or stopped chat's late delta
   end
   ch.pending[p.seq] = p.text
@@ -379,36 +382,54 @@ function M.chat(question)
       text = '',
     }
     state.chat = ch
-    table.insert(state.history, { role = 'user', content = question })
-    local err, res = request(c, 'sidekick/chat', { chatId = ch.id, messages = state.history }, function(id, cb)
+    if not state.conversation then
+      local cerr, created = request(c, 'sidekick/conversations/create', {})
+      if cerr then
+        state.chat = nil
+        return fail(cerr)
+      end
+      state.conversation = created.id
+    end
+    -- The sidecar holds the conversation: only the new question goes, and the turn is kept
+    -- whatever its ending.
+    local params = {
+      chatId = ch.id,
+      conversationId = state.conversation,
+      messages = { { role = 'user', content = question } },
+    }
+    local err, res = request(c, 'sidekick/chat', params, function(id, cb)
       ch.request_id = id
       ch.finish = cb
     end)
-    state.chat = nil
     ch.done = true
-    if not err then
-      show_answer(ch, res.text)
-      table.insert(state.history, { role = 'assistant', content = res.text })
-      append(buf, { '' })
-      return
+    show_ending(ch, err, res)
+    -- How many messages the sidecar now keeps (the turn is stored whatever its ending).
+    local gerr, kept = request(c, 'sidekick/conversations/get', { id = params.conversationId })
+    if not gerr then
+      state.history = #kept.messages
     end
-    local g = guidance.of(err)
-    local partial = (g and g.partialText) or ch.text
-    if partial ~= '' then
-      table.insert(state.history, { role = 'assistant', content = partial })
-    else
-      table.remove(state.history) -- unanswered: not sent again with the next question
-    end
-    if err.code == CANCELLED then
-      show_answer(ch, partial .. (partial ~= '' and '\n\n' or '') .. '*(stopped)*')
-    elseif g then
-      show_answer(ch, partial .. (partial ~= '' and '\n\n' or '') .. ('> **%s**: %s'):format(g.title, g.detail))
-      guidance.show(g, M.run_command)
-    else
-      show_answer(ch, partial .. '\n\n> ' .. guidance.message(err))
-    end
-    append(buf, { '' })
+    state.chat = nil
   end)
+end
+
+--- The end of an answer in the buffer: its text, or what came with the stop or the failure.
+show_ending = function(ch, err, res)
+  if not err then
+    show_answer(ch, res.text)
+    append(ch.buf, { '' })
+    return
+  end
+  local g = guidance.of(err)
+  local partial = (g and g.partialText) or ch.text
+  if err.code == CANCELLED then
+    show_answer(ch, partial .. (partial ~= '' and '\n\n' or '') .. '*(stopped)*')
+  elseif g then
+    show_answer(ch, partial .. (partial ~= '' and '\n\n' or '') .. ('> **%s**: %s'):format(g.title, g.detail))
+    guidance.show(g, M.run_command)
+  else
+    show_answer(ch, partial .. '\n\n> ' .. guidance.message(err))
+  end
+  append(ch.buf, { '' })
 end
 
 --- :SidekickStop — cancels the answer ($/cancelRequest); what arrived stays.
@@ -427,6 +448,63 @@ function M.stop()
   end
 end
 
+-- ---- conversations ---------------------------------------------------------------------------------
+
+--- :SidekickNew — the next question starts a new conversation.
+function M.new_chat()
+  state.conversation = nil
+  state.history = 0
+  local buf = vim.fn.bufnr('sidekick://chat')
+  if buf ~= -1 and vim.api.nvim_buf_is_valid(buf) then
+    vim.api.nvim_buf_set_lines(buf, 0, -1, false, {})
+  end
+  vim.notify('Sidekick: new chat.', vim.log.levels.INFO)
+end
+
+local ENDINGS = { stopped = '*(stopped)*', interrupted = '*(interrupted)*', streaming = '*(still being written)*' }
+
+--- :SidekickConversations — pick one of the sidecar's conversations (newest first, any
+--- editor's) and go on with it in sidekick://chat.
+function M.conversations()
+  run(function()
+    if state.chat then
+      return vim.notify('Sidekick: an answer is still coming (:SidekickStop).', vim.log.levels.INFO)
+    end
+    local c = client()
+    local err, res = request(c, 'sidekick/conversations/list', { limit = 100 })
+    if err then
+      return fail(err)
+    end
+    local choice = select_from(res.conversations, 'Conversations', function(cv)
+      local title = cv.title ~= '' and cv.title or '(untitled)'
+      return ('%s  · %s · %d messages'):format(title, cv.model or '—', cv.messageCount)
+    end)
+    if not choice then
+      return
+    end
+    local gerr, cv = request(c, 'sidekick/conversations/get', { id = choice.id })
+    if gerr then
+      return fail(gerr)
+    end
+    local lines = {}
+    for _, m in ipairs(cv.messages) do
+      vim.list_extend(lines, { m.role == 'user' and '## You' or '## Sidekick', '' })
+      local text = m.content
+      if ENDINGS[m.status] then
+        text = text .. (text ~= '' and '\n\n' or '') .. ENDINGS[m.status]
+      elseif m.status == 'failed' then
+        text = text .. (text ~= '' and '\n\n' or '') .. ('> failed: %s'):format(m.guidanceKind or 'error')
+      end
+      vim.list_extend(lines, vim.split(text, '\n', { plain = true }))
+      table.insert(lines, '')
+    end
+    local buf = chat_buffer()
+    vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+    state.conversation = cv.id
+    state.history = #cv.messages
+  end)
+end
+
 --- Runs a command a guidance action names.
 function M.run_command(command, args)
   if command == 'sidekick.selectYourAI' then
@@ -434,8 +512,7 @@ function M.run_command(command, args)
   elseif command == 'sidekick.selectModel' then
     M.select_model()
   elseif command == 'sidekick.newChat' then
-    state.history = {}
-    vim.notify('Sidekick: new chat.', vim.log.levels.INFO)
+    M.new_chat()
   elseif command == 'sidekick.showLogs' then
     vim.cmd('LspLog')
   elseif command == 'sidekick.showSpend' then
@@ -485,7 +562,12 @@ end
 
 --- The state for tests and statuslines: whether an answer is streaming, the client id.
 function M.status()
-  return { streaming = state.chat ~= nil, client_id = state.client_id, history = #state.history }
+  return {
+    streaming = state.chat ~= nil,
+    client_id = state.client_id,
+    conversation = state.conversation,
+    history = state.history,
+  }
 end
 
 return M
