@@ -673,6 +673,40 @@ describe('Sidekick in a real VS Code (code-server)', () => {
     assert.match(await answer.locator('.message-body').innerText(), /You said: Are you back\?/);
   });
 
+  step('5b conversations kept by the sidecar: New Chat, a reload, both still there, the first opened again', async () => {
+    const { page } = s;
+    const messages = () => chat().locator('[data-testid^="message-"][data-id]');
+    await page.locator('.part.sidebar .title-actions [aria-label="New Chat"]').click();
+    await waitFor('an empty chat', async () => (await messages().count()) === 0);
+    const answer = await ask('A second conversation, about Rust lifetimes');
+    await settled(answer, ['done']);
+    // A reload: the panel asks the sidecar for the conversation it had open.
+    await page.reload();
+    await waitFor('the second conversation after the reload', async () => {
+      const first = await chat().locator('[data-testid="message-user"]').first().innerText().catch(() => '');
+      return first.includes('A second conversation, about Rust lifetimes');
+    }, { timeoutMs: TIMEOUTS.long });
+    assert.equal(await messages().count(), 2);
+    await shot('5b-second-conversation-after-reload');
+    // The list: both, newest first; the first one opens with what it held.
+    await runCommand(page, 'Sidekick: Open Conversation…');
+    const widget = await waitQuickInput(page, 'Sidekick: Conversations');
+    await waitFor('both conversations listed', async () => (await rowLabels(page)).length >= 2);
+    const rows = await rowLabels(page);
+    assert.match(rows[0], /A second conversation, about Rust lifetimes/, JSON.stringify(rows));
+    await shot('5b-conversation-list');
+    await pick(page, { title: 'Sidekick: Conversations', label: /How do I greet someone in Python/ });
+    await widget.waitFor({ state: 'hidden' });
+    await waitFor('the first conversation opened', async () =>
+      (await chat().locator('[data-testid="message-user"]').first().innerText().catch(() => '')).includes('greet someone in Python'));
+    const users = await chat().locator('[data-testid="message-user"]').allInnerTexts();
+    assert.ok(users.some((t) => t.includes('Are you back?')), `the turns after the restart are there: ${users}`);
+    assert.ok(!users.some((t) => t.includes('Rust lifetimes')), 'the other conversation is not mixed in');
+    // The answer cut by the kill is stored as interrupted, its words kept.
+    const cut = chat().locator('[data-testid="message-assistant"][data-status="interrupted"]');
+    assert.ok((await cut.count()) >= 1, 'the killed answer shows as interrupted');
+  });
+
   step('6 disconnect from the chat title bar: key gone, not connected, not_connected card', async () => {
     const { page } = s;
     assert.equal(keychainKey(), VALID_KEY);

@@ -35,6 +35,20 @@ import {
   OrgCostsRequest,
   OrgSyncNotification,
   OrgUsageRequest,
+  ListConversationsRequest,
+  CreateConversationRequest,
+  GetConversationRequest,
+  RenameConversationRequest,
+  DeleteConversationRequest,
+  TruncateConversationRequest,
+  CountTokensRequest,
+  type ListConversationsParams,
+  type ListConversationsResult,
+  type CreateConversationParams,
+  type ConversationId,
+  type Conversation,
+  type CountTokensParams,
+  type CountTokensResult,
   type ConnectAdminParams,
   type ConnectAdminResult,
   type DisconnectAdminParams,
@@ -333,6 +347,28 @@ export class SidekickClient implements vscode.Disposable {
   }
   async orgUsage(params: OrgUsageParams, token?: vscode.CancellationToken): Promise<OrgUsageResult> {
     return (await this.runningClient()).sendRequest(OrgUsageRequest, params, token);
+  }
+
+  async listConversations(params: ListConversationsParams): Promise<ListConversationsResult> {
+    return (await this.runningClient()).sendRequest(ListConversationsRequest, params);
+  }
+  async createConversation(params: CreateConversationParams): Promise<ConversationId> {
+    return (await this.runningClient()).sendRequest(CreateConversationRequest, params);
+  }
+  async getConversation(id: string): Promise<Conversation> {
+    return (await this.runningClient()).sendRequest(GetConversationRequest, { id });
+  }
+  async renameConversation(id: string, title: string): Promise<{ id: string; title: string }> {
+    return (await this.runningClient()).sendRequest(RenameConversationRequest, { id, title });
+  }
+  async deleteConversation(id: string): Promise<void> {
+    await (await this.runningClient()).sendRequest(DeleteConversationRequest, { id });
+  }
+  async truncateConversation(id: string, fromMessageId: string): Promise<number> {
+    return (await (await this.runningClient()).sendRequest(TruncateConversationRequest, { id, fromMessageId })).removed;
+  }
+  async countTokens(params: CountTokensParams): Promise<CountTokensResult> {
+    return (await this.runningClient()).sendRequest(CountTokensRequest, params);
   }
 
   async chat(params: ChatParams, token: vscode.CancellationToken): Promise<ChatResult> {

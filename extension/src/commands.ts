@@ -2,6 +2,7 @@
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { openConversation } from './chat/history';
 import type { ChatPanel } from './chat/panel';
 import { selectionPrompt } from './chat/prompt';
 import type { SidekickClient } from './client';
@@ -28,6 +29,8 @@ export const CommandId = {
   showOrgCosts: 'sidekick.showOrgCosts',
   connectOrganization: 'sidekick.connectOrganization',
   disconnectOrganization: 'sidekick.disconnectOrganization',
+  openConversation: 'sidekick.openConversation',
+  dropOldest: 'sidekick.dropOldest',
 } as const;
 
 /** Set while some provider is connected: the chat title bar shows Disconnect only then. */
@@ -243,6 +246,9 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       runFlow('Disconnect', log, () => flows.disconnect(vscodeUi, api, vscodeRunner)),
     ),
     vscode.commands.registerCommand(CommandId.newChat, () => panel.newChat()),
+    vscode.commands.registerCommand(CommandId.openConversation, () => openConversation(client, panel, log)),
+    // The window guard's button: the chat it refused, sent again without the oldest turns.
+    vscode.commands.registerCommand(CommandId.dropOldest, (chatId?: unknown) => panel.dropOldest(chatId)),
     vscode.commands.registerCommand(CommandId.stop, () => panel.stop()),
     vscode.commands.registerCommand(CommandId.showLogs, () => log.show(true)),
     vscode.commands.registerCommand(CommandId.focusChat, () => panel.focusPrompt()),

@@ -16,8 +16,21 @@ import type {
   OrgUsageParams,
   OrgUsageResult,
 } from './protocolOrg';
+import type {
+  ContextItem,
+  Conversation,
+  ConversationId,
+  CountTokensParams,
+  CountTokensResult,
+  CreateConversationParams,
+  ListConversationsParams,
+  ListConversationsResult,
+  RenameConversationParams,
+  TruncateConversationParams,
+} from './protocolConversations';
 
 export * from './protocolOrg';
+export * from './protocolConversations';
 
 /** Bumped on any incompatible change; reported in `capabilities.experimental.sidekick`. */
 export const PROTOCOL_VERSION = 2;
@@ -49,6 +62,13 @@ export const Method = {
   disconnectAdmin: 'sidekick/disconnectAdmin',
   orgCosts: 'sidekick/orgCosts',
   orgUsage: 'sidekick/orgUsage',
+  listConversations: 'sidekick/conversations/list',
+  createConversation: 'sidekick/conversations/create',
+  getConversation: 'sidekick/conversations/get',
+  renameConversation: 'sidekick/conversations/rename',
+  deleteConversation: 'sidekick/conversations/delete',
+  truncateConversation: 'sidekick/conversations/truncate',
+  countTokens: 'sidekick/countTokens',
 } as const;
 
 /** Server → client notifications. */
@@ -214,6 +234,8 @@ export type Role = 'system' | 'user' | 'assistant';
 export interface ChatMessage {
   role: Role;
   content: string;
+  /** Files and selections attached to a user message. */
+  context?: ContextItem[];
 }
 
 export interface ChatParams {
@@ -228,6 +250,12 @@ export interface ChatParams {
   temperature?: number;
   /** ≥ 1. */
   maxTokens?: number;
+  /** Continue a stored conversation: `messages` is then only the new question. */
+  conversationId?: string;
+  /** Sent first, as the system (or developer) message. */
+  instructions?: string;
+  /** Over the model's window, leave out the oldest turns instead of refusing. */
+  dropOldest?: boolean;
 }
 
 /** A piece of a streamed answer. Concatenated in `seq` order, the texts equal the final text. */
@@ -268,6 +296,11 @@ export interface ChatResult {
   usage: Usage | null;
   /** The provider's request id, for support tickets. */
   requestId: string | null;
+  /** With `conversationId`: the stored question's and answer's ids. */
+  userMessageId?: string;
+  messageId?: string;
+  /** Messages left out to fit the window (`dropOldest`). */
+  droppedMessages?: number;
 }
 
 /** A retry is waiting `delayMs` before attempt `attempt`. */
@@ -443,6 +476,7 @@ export const GUIDANCE_COMMANDS = [
   'sidekick.openSettings',
   'sidekick.showSpend',
   'sidekick.connectOrganization',
+  'sidekick.dropOldest',
 ] as const;
 
 /** Params of a method that takes none. */
@@ -463,6 +497,23 @@ export const DisconnectAdminRequest = new RequestType<DisconnectAdminParams, Dis
 );
 export const OrgCostsRequest = new RequestType<OrgCostsParams, OrgCostsResult, void>(Method.orgCosts);
 export const OrgUsageRequest = new RequestType<OrgUsageParams, OrgUsageResult, void>(Method.orgUsage);
+export const ListConversationsRequest = new RequestType<ListConversationsParams, ListConversationsResult, void>(
+  Method.listConversations,
+);
+export const CreateConversationRequest = new RequestType<CreateConversationParams, ConversationId, void>(
+  Method.createConversation,
+);
+export const GetConversationRequest = new RequestType<ConversationId, Conversation, void>(Method.getConversation);
+export const RenameConversationRequest = new RequestType<RenameConversationParams, ConversationId & { title: string }, void>(
+  Method.renameConversation,
+);
+export const DeleteConversationRequest = new RequestType<ConversationId, ConversationId & { deleted: boolean }, void>(
+  Method.deleteConversation,
+);
+export const TruncateConversationRequest = new RequestType<TruncateConversationParams, ConversationId & { removed: number }, void>(
+  Method.truncateConversation,
+);
+export const CountTokensRequest = new RequestType<CountTokensParams, CountTokensResult, void>(Method.countTokens);
 
 // Server → client notifications.
 export const StateChangedNotification = new NotificationType<ProvidersState>(Notification.stateChanged);

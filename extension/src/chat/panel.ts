@@ -1,23 +1,25 @@
 // The chat view (`sidekick.chat`): owns the conversation state (reducer in state.ts), runs chats
-// through the client, persists history per workspace, and talks to the webview by typed messages.
+// through the client, and talks to the webview by typed messages. The conversation itself is
+// kept by the sidecar (docs/conversations.md): the panel remembers only which one is open, and
+// an older version's history in workspaceState is moved into the sidecar once.
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { SidekickClient } from '../client';
 import { cardFor, errorMessage, guidanceOf, isCancelled, isSafeUrl, plainCard } from '../guidance';
+import { ErrorCode } from '../protocol';
 import {
   GUIDANCE_COMMANDS,
   type ChatDeltaParams,
   type ChatStatusParams,
   type ProvidersState,
 } from '../protocol';
+import { importable, instructionsFrom, lastQuestion, viewsFromStored } from './conversations';
 import { makeNonce, webviewHtml } from './html';
 import { parseFromWebview, type FromWebview, type HeaderView, type ToWebview } from './messages';
 import {
-  conversationFor,
   emptyState,
   parsePersisted,
-  persistable,
   reduce,
   retryable,
   streamingChatId,
@@ -25,7 +27,10 @@ import {
   type ChatViewState,
 } from './state';
 
+/** Where versions before the sidecar kept conversations: read once, moved, cleared. */
 const HISTORY_KEY = 'sidekick.chat.history';
+/** The sidecar's conversation this workspace's panel shows. */
+const CONVERSATION_KEY = 'sidekick.chat.conversation';
 /** Commands the webview may ask for (guidance buttons, the empty state). */
 const WEBVIEW_COMMANDS: ReadonlySet<string> = new Set([...GUIDANCE_COMMANDS, 'sidekick.restartServer']);
 
@@ -62,16 +67,90 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
   private readonly running = new Map<string, vscode.CancellationTokenSource>();
   private pendingPrefill: string | undefined;
   private pendingFocus = false;
-  private saveTimer: ReturnType<typeof setTimeout> | undefined;
+  private conversationId: string | undefined;
+  private synced: Promise<void> | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly host: PanelHost,
   ) {
+    this.conversationId = context.workspaceState.get<string>(CONVERSATION_KEY);
+    // An older version's history shows at once; the sidecar's copy replaces it when loaded.
     this.state = reduce(emptyState, {
       type: 'restored',
       messages: parsePersisted(context.workspaceState.get(HISTORY_KEY)),
     });
+  }
+
+  private async setConversation(id: string | undefined): Promise<void> {
+    this.conversationId = id;
+    await this.context.workspaceState.update(CONVERSATION_KEY, id);
+  }
+
+  /** Loads the open conversation from the sidecar (once per window; again on `force`). */
+  sync(force = false): Promise<void> {
+    if (!this.synced || force) this.synced = this.load();
+    return this.synced;
+  }
+
+  private async load(): Promise<void> {
+    try {
+      const legacy = parsePersisted(this.context.workspaceState.get(HISTORY_KEY));
+      if (!this.conversationId && legacy.length > 0) {
+        const { id } = await this.host.client.createConversation({ messages: importable(legacy) });
+        await this.setConversation(id);
+        await this.context.workspaceState.update(HISTORY_KEY, undefined);
+        this.host.log.info(`Moved ${legacy.length} messages of this workspace's chat into the Sidekick server`);
+      }
+      if (!this.conversationId || streamingChatId(this.state) !== undefined) return;
+      const conversation = await this.host.client.getConversation(this.conversationId);
+      this.dispatch({ type: 'restored', messages: viewsFromStored(conversation.messages) });
+    } catch (err) {
+      if (isInvalidParams(err)) {
+        // Deleted (from another window or editor): the panel starts afresh.
+        await this.setConversation(undefined);
+        this.dispatch({ type: 'cleared' });
+      } else {
+        this.host.log.warn(`Could not load the conversation: ${errorMessage(err)}`);
+      }
+    }
+  }
+
+  /** The open conversation, created in the sidecar at the first question. */
+  private async conversation(): Promise<string> {
+    if (!this.conversationId) {
+      const { id } = await this.host.client.createConversation({});
+      await this.setConversation(id);
+    }
+    return this.conversationId!;
+  }
+
+  /** `.sidekick/instructions.md` of the first workspace folder, else `sidekick.instructions`. */
+  private async instructions(): Promise<string | undefined> {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    let file: string | undefined;
+    if (folder) {
+      try {
+        const bytes = await vscode.workspace.fs.readFile(vscode.Uri.joinPath(folder.uri, '.sidekick', 'instructions.md'));
+        file = new TextDecoder().decode(bytes);
+      } catch {
+        file = undefined; // no such file: the setting, if any
+      }
+    }
+    return instructionsFrom(file, vscode.workspace.getConfiguration('sidekick').get<string>('instructions'));
+  }
+
+  /** Opens one of the sidecar's conversations in the panel. */
+  async open(id: string): Promise<void> {
+    this.stop();
+    await this.setConversation(id);
+    this.dispatch({ type: 'cleared' });
+    await this.sync(true);
+  }
+
+  /** The open conversation's id (its rename and delete). */
+  current(): string | undefined {
+    return this.conversationId;
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
@@ -126,17 +205,6 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
     } else {
       this.postState();
     }
-    this.scheduleSave(action.type === 'delta' ? 1000 : 0);
-  }
-
-  private scheduleSave(delayMs: number): void {
-    if (this.saveTimer) clearTimeout(this.saveTimer);
-    const save = () => {
-      this.saveTimer = undefined;
-      void this.context.workspaceState.update(HISTORY_KEY, persistable(this.state));
-    };
-    if (delayMs === 0) save();
-    else this.saveTimer = setTimeout(save, delayMs);
   }
 
   private async onMessage(message: FromWebview): Promise<void> {
@@ -144,6 +212,7 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
       case 'ready':
         this.ready = true;
         this.postState();
+        void this.sync();
         if (this.pendingPrefill !== undefined) {
           this.post({ type: 'prefill', text: this.pendingPrefill });
           this.pendingPrefill = undefined;
@@ -205,17 +274,28 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
     });
   }
 
-  async send(raw: string): Promise<void> {
+  async send(raw: string, options: { dropOldest?: boolean } = {}): Promise<void> {
     const text = raw.trim();
     if (!text || streamingChatId(this.state) !== undefined) return;
     const chatId = `chat-${randomUUID()}`;
-    const messages = [...conversationFor(this.state), { role: 'user' as const, content: text }];
     this.dispatch({ type: 'userSent', userId: `u-${randomUUID()}`, assistantId: `a-${randomUUID()}`, chatId, text });
     const cts = new vscode.CancellationTokenSource();
     this.running.set(chatId, cts);
     this.host.onStreaming(true);
     try {
-      const result = await this.host.client.chat({ chatId, messages }, cts.token);
+      await this.sync();
+      const conversationId = await this.conversation();
+      const instructions = await this.instructions();
+      const result = await this.host.client.chat(
+        {
+          chatId,
+          conversationId,
+          messages: [{ role: 'user', content: text }],
+          ...(instructions ? { instructions } : {}),
+          ...(options.dropOldest ? { dropOldest: true } : {}),
+        },
+        cts.token,
+      );
       this.dispatch({ type: 'finished', chatId, result });
     } catch (err) {
       const guidance = guidanceOf(err);
@@ -244,13 +324,36 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
     }
   }
 
-  /** Retry / Ask again: the last answer and its question go, and the question is asked anew. */
-  async retry(id: string): Promise<void> {
+  /**
+   * Retry / Ask again: the last answer and its question go (here and in the sidecar), and the
+   * question is asked anew.
+   */
+  async retry(id: string, options: { dropOldest?: boolean } = {}): Promise<void> {
     if (streamingChatId(this.state) !== undefined) return;
     const question = retryable(this.state, id);
     if (question === undefined) return;
     this.dispatch({ type: 'retracted', id });
-    await this.send(question);
+    if (this.conversationId) {
+      try {
+        // A turn the sidecar refused before sending (the window guard) was never stored: only
+        // a stored last question that is this one is taken out.
+        const stored = await this.host.client.getConversation(this.conversationId);
+        const last = lastQuestion(stored.messages);
+        const after = last ? stored.messages.length - stored.messages.indexOf(last) : 0;
+        if (last && last.content === question.trim() && after <= 2) {
+          await this.host.client.truncateConversation(this.conversationId, last.id);
+        }
+      } catch (err) {
+        this.host.log.warn(`Could not take the last question out of the conversation: ${errorMessage(err)}`);
+      }
+    }
+    await this.send(question, options);
+  }
+
+  /** The guidance's "Drop oldest messages": the chat it failed is sent again with dropOldest. */
+  async dropOldest(chatId: unknown): Promise<void> {
+    const failed = this.state.messages.find((m) => m.chatId === chatId);
+    if (failed) await this.retry(failed.id, { dropOldest: true });
   }
 
   stop(): void {
@@ -266,6 +369,9 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
 
   newChat(): void {
     this.stop();
+    // The next question creates the sidecar's new conversation; the old one stays listed.
+    void this.setConversation(undefined);
+    this.synced = Promise.resolve();
     // The cancelled chats' results find no message to update any more: they are dropped.
     this.dispatch({ type: 'cleared' });
   }
@@ -279,9 +385,10 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
 
   dispose(): void {
     this.stop();
-    if (this.saveTimer) {
-      clearTimeout(this.saveTimer);
-      this.scheduleSave(0);
-    }
   }
+}
+
+/** A -32602 answer: the request named something the sidecar does not have. */
+function isInvalidParams(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === ErrorCode.invalidParams;
 }

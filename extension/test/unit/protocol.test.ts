@@ -13,6 +13,13 @@ import {
   OrgCostsRequest,
   OrgSyncNotification,
   OrgUsageRequest,
+  ListConversationsRequest,
+  CreateConversationRequest,
+  GetConversationRequest,
+  RenameConversationRequest,
+  DeleteConversationRequest,
+  TruncateConversationRequest,
+  CountTokensRequest,
   ConnectRequest,
   DisconnectRequest,
   ErrorCode,
@@ -73,6 +80,8 @@ describe('protocol.ts mirrors server/src/protocol.rs', () => {
       ListProvidersRequest, ConnectRequest, ListModelsRequest, SelectModelRequest, DisconnectRequest, ChatRequest,
       RequestLogRequest, SpendRequest, SecretsGetRequest, SecretsStoreRequest, SecretsDeleteRequest,
       ConnectAdminRequest, DisconnectAdminRequest, OrgCostsRequest, OrgUsageRequest,
+      ListConversationsRequest, CreateConversationRequest, GetConversationRequest, RenameConversationRequest,
+      DeleteConversationRequest, TruncateConversationRequest, CountTokensRequest,
     ].map((t) => t.method);
     assert.deepEqual(typed.sort(), requests);
     const notes = [StateChangedNotification, ChatDeltaNotification, ChatStatusNotification, RequestLoggedNotification, OrgSyncNotification].map(
