@@ -174,7 +174,8 @@ function restoreMessage(m: MessageView): MessageView {
   return settle(m, { status: m.text ? 'interrupted' : 'failed' });
 }
 
-const RETRYABLE: ReadonlySet<MessageStatus> = new Set(['failed', 'interrupted', 'stopped']);
+/** Retry (failed, cut off, stopped) or Regenerate (done): the last answer is asked again. */
+const RETRYABLE: ReadonlySet<MessageStatus> = new Set(['failed', 'interrupted', 'stopped', 'done']);
 
 /**
  * The question a Retry of answer `id` asks again: only the last answer, when it failed, was

@@ -123,7 +123,7 @@ describe('chat state reducer', () => {
     const stopped = run(sent, delta(1, 'Hel'), { type: 'stopped', chatId: 'c1' });
     assert.equal(retryable(stopped, 'a1'), 'Hi');
     // Not a finished answer, not a streaming one, not an older one.
-    assert.equal(retryable(run(sent, result('Hello')), 'a1'), undefined);
+    assert.equal(retryable(run(sent, result('Hello')), 'a1'), 'Hi', 'a finished answer can be regenerated');
     assert.equal(retryable(run(sent), 'a1'), undefined);
     const later = reduce(failed, { type: 'userSent', userId: 'u2', assistantId: 'a2', chatId: 'c2', text: 'Again' });
     assert.equal(retryable(later, 'a1'), undefined);

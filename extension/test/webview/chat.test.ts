@@ -175,6 +175,36 @@ describe('chat webview', () => {
     await v.close();
   });
 
+  it('offers Regenerate on the last finished answer and Copy on every answer with text', async () => {
+    v = await openView(h);
+    const { page } = v;
+    const whole = 'First line.\n\n```py\nprint(1)\n```\n\nLast line.';
+    await v.send({
+      type: 'state',
+      header: connectedHeader,
+      streaming: false,
+      messages: [user('u1', 'One'), assistant('a1', 'Earlier answer'), user('u2', 'Two'), assistant('a2', whole)],
+    });
+    await page.waitForSelector('[data-testid="regenerate"]');
+    assert.equal(await page.locator('[data-testid="regenerate"]').count(), 1, 'only the last answer');
+    assert.equal(await page.locator('[data-testid="retry"]').count(), 0, 'a finished answer has no Retry');
+    assert.equal(await page.locator('[data-testid="copy-answer"]').count(), 2);
+    await page.click('[data-testid="regenerate"]');
+    await v.waitForPosted({ type: 'retry', id: 'a2' } as never);
+    await page.locator('[data-testid="copy-answer"]').nth(1).click();
+    await v.waitForPosted({ type: 'copy', text: whole } as never);
+    // While an answer streams there is nothing to regenerate or copy yet.
+    await v.send({
+      type: 'state',
+      header: connectedHeader,
+      streaming: true,
+      messages: [user('u1', 'One'), assistant('a1', 'Par', { status: 'streaming' })],
+    });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="regenerate"]').length === 0);
+    assert.equal(await page.locator('[data-testid="copy-answer"]').count(), 0);
+    await v.close();
+  });
+
   it('shows tokens and cost under a finished answer, the prices in its hover', async () => {
     v = await openView(h);
     const { page } = v;

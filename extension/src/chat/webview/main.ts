@@ -178,6 +178,24 @@ function retryButton(m: MessageView): HTMLButtonElement {
   return b;
 }
 
+/** Regenerate on the last finished answer: the same question, a new answer. */
+function regenerateButton(m: MessageView): HTMLButtonElement {
+  const b = el('button', { className: 'secondary', testId: 'regenerate', text: 'Regenerate' });
+  b.type = 'button';
+  b.title = 'Ask the same question again for a new answer';
+  b.dataset.retry = m.id;
+  return b;
+}
+
+/** Copies the whole answer (markdown as written), not one code block. */
+function copyAnswerButton(m: MessageView): HTMLButtonElement {
+  const b = el('button', { className: 'secondary', testId: 'copy-answer', text: 'Copy' });
+  b.type = 'button';
+  b.title = 'Copy the whole answer';
+  b.dataset.copyAnswer = m.id;
+  return b;
+}
+
 function isLastAnswer(m: MessageView): boolean {
   const last = messages[messages.length - 1];
   return last?.id === m.id && m.role === 'assistant';
@@ -220,7 +238,9 @@ function renderMessage(m: MessageView): void {
     entry.text = m.text;
   }
   const canRetry = isLastAnswer(m) && ['failed', 'interrupted', 'stopped'].includes(m.status);
-  const sig = JSON.stringify([m.status, m.retry, m.card, m.finishReason, m.fixed, canRetry, m.usage]);
+  const canRegenerate = isLastAnswer(m) && m.status === 'done';
+  const canCopy = m.role === 'assistant' && m.status !== 'streaming' && m.text !== '';
+  const sig = JSON.stringify([m.status, m.retry, m.card, m.finishReason, m.fixed, canRetry, canRegenerate, canCopy, m.usage]);
   if (entry.sig === sig) return;
   entry.sig = sig;
   entry.root.dataset.status = m.status;
@@ -238,7 +258,11 @@ function renderMessage(m: MessageView): void {
   }
   if (m.retry) parts.push(el('div', { className: 'retry' }, el('span', { text: m.retry.message }), countdown(m.retry.until, 'retry', m.retry.attempt)));
   if (m.card) parts.push(guidanceCard(m.card));
-  if (canRetry) parts.push(el('div', { className: 'retry-actions' }, retryButton(m)));
+  const actions: HTMLElement[] = [];
+  if (canRetry) actions.push(retryButton(m));
+  if (canRegenerate) actions.push(regenerateButton(m));
+  if (canCopy) actions.push(copyAnswerButton(m));
+  if (actions.length) parts.push(el('div', { className: 'retry-actions' }, ...actions));
   entry.meta.replaceChildren(...parts);
   if (m.status !== 'streaming' && m.role === 'assistant') {
     live.textContent = m.status === 'done' ? 'Answer complete' : `Answer ${STATUS_LABEL[m.status] ?? m.status}`;
@@ -392,9 +416,19 @@ conversation.addEventListener('click', (e) => {
     }
     return;
   }
-  const retry = target.closest<HTMLElement>('[data-testid="retry"]');
+  const retry = target.closest<HTMLElement>('[data-retry]');
   if (retry?.dataset.retry) {
     post({ type: 'retry', id: retry.dataset.retry });
+    return;
+  }
+  const copy = target.closest<HTMLElement>('[data-copy-answer]');
+  if (copy) {
+    const answer = messages.find((m) => m.id === copy.dataset.copyAnswer);
+    if (answer) {
+      post({ type: 'copy', text: answer.text });
+      copy.textContent = 'Copied';
+      setTimeout(() => (copy.textContent = 'Copy'), 1500);
+    }
     return;
   }
   const action = target.closest<HTMLElement>('[data-testid="guidance-action"]');
