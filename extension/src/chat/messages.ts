@@ -21,7 +21,9 @@ export type ToWebview =
   | { type: 'header'; header: HeaderView }
   /** Put text into the prompt (Ask About Selection) and focus it. */
   | { type: 'prefill'; text: string }
-  | { type: 'focus' };
+  | { type: 'focus' }
+  /** How much of the model's window the next question would fill (`sidekick/countTokens`). */
+  | { type: 'fill'; tokens: number; window: number | null };
 
 /** Webview → extension. */
 export type FromWebview =
@@ -36,9 +38,11 @@ export type FromWebview =
   /** A button: `args` from a guidance action; `id` the message whose card it is on. */
   | { type: 'runCommand'; command: string; args?: string[]; id?: string }
   /** Retry (or Ask again) the last answer, by its message id. */
-  | { type: 'retry'; id: string };
+  | { type: 'retry'; id: string }
+  /** The question being typed (debounced): the window fill is counted for it. */
+  | { type: 'draft'; text: string };
 
-const FROM_TYPES = new Set(['ready', 'send', 'stop', 'newChat', 'copy', 'insert', 'openUrl', 'runCommand', 'retry']);
+const FROM_TYPES = new Set(['ready', 'send', 'stop', 'newChat', 'copy', 'insert', 'openUrl', 'runCommand', 'retry', 'draft']);
 
 const isStringList = (v: unknown): v is string[] =>
   Array.isArray(v) && v.length <= 4 && v.every((x) => typeof x === 'string' && x.length <= 64);
@@ -51,6 +55,7 @@ export function parseFromWebview(value: unknown): FromWebview | undefined {
   switch (m.type) {
     case 'send':
     case 'copy':
+    case 'draft':
       return typeof m.text === 'string' ? ({ type: m.type, text: m.text } as FromWebview) : undefined;
     case 'insert': {
       if (typeof m.text !== 'string') return undefined;
@@ -71,4 +76,11 @@ export function parseFromWebview(value: unknown): FromWebview | undefined {
     default:
       return { type: m.type } as FromWebview;
   }
+}
+
+/** `12.4k / 128k tokens`, and whether it is near the window (90 % or more). */
+export function fillText(tokens: number, window: number | null): { text: string; near: boolean } {
+  const short = (n: number) => (n < 1000 ? String(n) : n < 100_000 ? `${(n / 1000).toFixed(1).replace(/\.0$/, '')}k` : `${Math.round(n / 1000)}k`);
+  if (window === null || window <= 0) return { text: `${short(tokens)} tokens`, near: false };
+  return { text: `${short(tokens)} / ${short(window)} tokens`, near: tokens >= window * 0.9 };
 }

@@ -212,7 +212,7 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
       case 'ready':
         this.ready = true;
         this.postState();
-        void this.sync();
+        void this.sync().then(() => this.countFill(''));
         if (this.pendingPrefill !== undefined) {
           this.post({ type: 'prefill', text: this.pendingPrefill });
           this.pendingPrefill = undefined;
@@ -235,6 +235,8 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
         return this.host.insertAtCursor(message.text, message.language);
       case 'retry':
         return this.retry(message.id);
+      case 'draft':
+        return this.countFill(message.text);
       case 'openUrl':
         if (isSafeUrl(message.url)) await vscode.env.openExternal(vscode.Uri.parse(message.url, true));
         else this.host.log.warn('Refused to open a link that is not https');
@@ -321,6 +323,7 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
       this.running.delete(chatId);
       cts.dispose();
       this.host.onStreaming(this.running.size > 0);
+      void this.countFill('');
     }
   }
 
@@ -348,6 +351,22 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
       }
     }
     await this.send(question, options);
+  }
+
+  /** What the next question (`draft`) would send, against the model's window, to the view. */
+  private async countFill(draft: string): Promise<void> {
+    if (!this.header.connected) return;
+    try {
+      const instructions = await this.instructions();
+      const counted = await this.host.client.countTokens({
+        ...(this.conversationId ? { conversationId: this.conversationId } : {}),
+        messages: draft.trim() ? [{ role: 'user', content: draft }] : [],
+        ...(instructions ? { instructions } : {}),
+      });
+      this.post({ type: 'fill', tokens: counted.tokens, window: counted.window });
+    } catch (err) {
+      this.host.log.debug(`Could not count tokens: ${errorMessage(err)}`);
+    }
   }
 
   /** The guidance's "Drop oldest messages": the chat it failed is sent again with dropOldest. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { importable, instructionsFrom, lastQuestion, relativeTime, viewsFromStored } from '../../src/chat/conversations';
 import type { MessageView } from '../../src/chat/state';
+import { fillText } from '../../src/chat/messages';
 import type { StoredMessage } from '../../src/protocolConversations';
 
 function stored(over: Partial<StoredMessage>): StoredMessage {
@@ -93,5 +94,15 @@ describe('stored conversations in the panel', () => {
     assert.equal(relativeTime(now - 30 * 3_600_000, now), 'yesterday');
     assert.equal(relativeTime(now - 3 * 86_400_000, now), '3 days ago');
     assert.match(relativeTime(now - 40 * 86_400_000, now), /Oct/);
+  });
+});
+
+describe('the window fill', () => {
+  it('reads as a person would say it, and warns from 90 %', () => {
+    assert.deepEqual(fillText(12_400, 128_000), { text: '12.4k / 128k tokens', near: false });
+    assert.deepEqual(fillText(115_200, 128_000), { text: '115k / 128k tokens', near: true });
+    assert.deepEqual(fillText(999, 8_000), { text: '999 / 8k tokens', near: false });
+    assert.deepEqual(fillText(42, null), { text: '42 tokens', near: false });
+    assert.deepEqual(fillText(2_000_000, 1_000_000), { text: '2000k / 1000k tokens', near: true });
   });
 });

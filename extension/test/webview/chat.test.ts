@@ -205,6 +205,24 @@ describe('chat webview', () => {
     await v.close();
   });
 
+  it('asks for the window fill as the user types and warns near the window', async () => {
+    v = await openView(h);
+    const { page } = v;
+    await v.send({ type: 'state', header: connectedHeader, streaming: false, messages: [] });
+    await page.fill('[data-testid="prompt-input"]', 'How long is this?');
+    await v.waitForPosted({ type: 'draft', text: 'How long is this?' } as never);
+    const drafts = (await v.posted()).filter((m) => m.type === 'draft');
+    assert.equal(drafts.length, 1, 'one count per pause in typing');
+    await v.send({ type: 'fill', tokens: 12_400, window: 128_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid="window-fill"]')?.textContent === '12.4k / 128k tokens');
+    assert.equal(await page.getAttribute('[data-testid="window-fill"]', 'data-near'), 'false');
+    await v.send({ type: 'fill', tokens: 120_000, window: 128_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid="window-fill"]')?.getAttribute('data-near') === 'true');
+    await v.send({ type: 'fill', tokens: 950, window: null });
+    await page.waitForFunction(() => document.querySelector('[data-testid="window-fill"]')?.textContent === '950 tokens');
+    await v.close();
+  });
+
   it('shows tokens and cost under a finished answer, the prices in its hover', async () => {
     v = await openView(h);
     const { page } = v;

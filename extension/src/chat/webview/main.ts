@@ -2,7 +2,7 @@
 // back. Runs standalone in a plain page too: the tests stub `acquireVsCodeApi` and post messages.
 
 import type { ActionTarget, GuidanceCard } from '../../guidance';
-import type { FromWebview, HeaderView, ToWebview } from '../messages';
+import { fillText, type FromWebview, type HeaderView, type ToWebview } from '../messages';
 import type { MessageView } from '../state';
 import { renderInto } from './markdown';
 import { usageLine } from '../usage';
@@ -61,11 +61,13 @@ stopButton.title = 'Stop the answer (Escape)';
 stopButton.hidden = true;
 const newChatButton = el('button', { className: 'secondary', testId: 'new-chat', text: 'New Chat' });
 newChatButton.type = 'button';
+const fill = el('span', { className: 'window-fill', testId: 'window-fill' });
+fill.title = 'Tokens the next question would send (an estimate), of the model\'s window';
 const composer = el(
   'footer',
   { className: 'composer' },
   input,
-  el('div', { className: 'composer-buttons' }, newChatButton, stopButton, sendButton),
+  el('div', { className: 'composer-buttons' }, fill, newChatButton, stopButton, sendButton),
 );
 const live = el('div', { className: 'visually-hidden' });
 live.setAttribute('aria-live', 'polite');
@@ -344,6 +346,13 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     case 'focus':
       input.focus();
       break;
+    case 'fill': {
+      const f = fillText(msg.tokens, msg.window);
+      fill.textContent = f.text;
+      fill.classList.toggle('near', f.near);
+      fill.dataset.near = String(f.near);
+      break;
+    }
   }
 });
 
@@ -384,9 +393,13 @@ input.addEventListener('keydown', (e) => {
     }
   }
 });
+let draftTimer: ReturnType<typeof setTimeout> | undefined;
 input.addEventListener('input', () => {
   saveDraft();
   fitInput();
+  // The fill is counted by the sidecar: at most one ask per pause in typing.
+  if (draftTimer) clearTimeout(draftTimer);
+  draftTimer = setTimeout(() => post({ type: 'draft', text: input.value }), 250);
 });
 window.addEventListener('resize', fitInput);
 sendButton.addEventListener('click', send);
