@@ -44,6 +44,15 @@ async fn start(home: &std::path::Path, fake: &FakeHandle, init: Value) -> Sideca
     Sidecar::start(opts).await
 }
 
+/// A sidecar with the fake's admin key connected, and its home and fake.
+async fn admin_sidecar() -> (Sidecar, FakeHandle, tempfile::TempDir) {
+    let home = tempfile::tempdir().unwrap();
+    let fake = FakeProvider::builder().start().await.unwrap();
+    let s = start(home.path(), &fake, json!({})).await;
+    connect_admin(&s, DEFAULT_ADMIN_KEY).await.unwrap();
+    (s, fake, home)
+}
+
 async fn connect_admin(s: &Sidecar, key: &str) -> Result<Value, lsp_server::ResponseError> {
     s.request(
         "sidekick/connectAdmin",
@@ -560,10 +569,7 @@ async fn the_environment_admin_key_wins_and_disconnect_forgets_the_stored_one() 
 
 #[tokio::test]
 async fn a_cancelled_ingestion_keeps_its_pages_and_the_next_call_resumes() {
-    let home = tempfile::tempdir().unwrap();
-    let fake = FakeProvider::builder().start().await.unwrap();
-    let s = start(home.path(), &fake, json!({})).await;
-    connect_admin(&s, DEFAULT_ADMIN_KEY).await.unwrap();
+    let (s, fake, _home) = admin_sidecar().await;
     // 100 days of usage: four pages of 31. The second never answers.
     let (first, last) = (today() - 99, today());
     fake.pass_org_requests(1);
@@ -641,10 +647,7 @@ fn usage_page(buckets: &[(i64, i64)], has_more: Value, next_page: Value) -> fake
 
 #[tokio::test]
 async fn a_page_that_promises_more_without_a_cursor_leaves_the_other_days_unfetched() {
-    let home = tempfile::tempdir().unwrap();
-    let fake = FakeProvider::builder().start().await.unwrap();
-    let s = start(home.path(), &fake, json!({})).await;
-    connect_admin(&s, DEFAULT_ADMIN_KEY).await.unwrap();
+    let (s, fake, _home) = admin_sidecar().await;
     let (first, last) = (today() - 2, today());
     let params = json!({ "provider": "openai", "from": date(first), "to": date(last) });
     // One day, "more to come", and no cursor: the two days not sent must not become empty.
@@ -699,10 +702,7 @@ async fn a_page_that_promises_more_without_a_cursor_leaves_the_other_days_unfetc
 
 #[tokio::test]
 async fn a_cursor_sent_twice_is_not_followed_in_a_loop() {
-    let home = tempfile::tempdir().unwrap();
-    let fake = FakeProvider::builder().start().await.unwrap();
-    let s = start(home.path(), &fake, json!({})).await;
-    connect_admin(&s, DEFAULT_ADMIN_KEY).await.unwrap();
+    let (s, fake, _home) = admin_sidecar().await;
     let (first, last) = (today() - 9, today());
     for day in first..first + 3 {
         fake.push_org_reply(usage_page(&[(day, 7)], json!(true), json!("page_again")));
@@ -720,10 +720,7 @@ async fn a_cursor_sent_twice_is_not_followed_in_a_loop() {
 
 #[tokio::test]
 async fn absurd_amounts_and_split_rows_neither_overflow_nor_break_the_cache() {
-    let home = tempfile::tempdir().unwrap();
-    let fake = FakeProvider::builder().start().await.unwrap();
-    let s = start(home.path(), &fake, json!({})).await;
-    connect_admin(&s, DEFAULT_ADMIN_KEY).await.unwrap();
+    let (s, fake, _home) = admin_sidecar().await;
     // Two days of a month that is over (no forecast): each day's one line item split over
     // twenty results of 10^300 dollars.
     let first = today() - 100;
@@ -761,10 +758,7 @@ async fn absurd_amounts_and_split_rows_neither_overflow_nor_break_the_cache() {
 
 #[tokio::test]
 async fn a_day_that_turns_out_empty_loses_its_old_rows() {
-    let home = tempfile::tempdir().unwrap();
-    let fake = FakeProvider::builder().start().await.unwrap();
-    let s = start(home.path(), &fake, json!({})).await;
-    connect_admin(&s, DEFAULT_ADMIN_KEY).await.unwrap();
+    let (s, fake, _home) = admin_sidecar().await;
     let (first, last) = (today() - 1, today());
     let params = json!({ "provider": "openai", "from": date(first), "to": date(last) });
     let r = s

@@ -29,8 +29,12 @@ import {
 
 /** Where versions before the sidecar kept conversations: read once, moved, cleared. */
 const HISTORY_KEY = 'sidekick.chat.history';
-/** The sidecar's conversation this workspace's panel shows. */
-const CONVERSATION_KEY = 'sidekick.chat.conversation';
+/**
+ * The sidecar's conversation this workspace's panel shows, in a file of the workspace's
+ * storage folder: written by the extension host at once, where a workspaceState update may
+ * still be in the workbench's memory when the window reloads.
+ */
+const OPEN_FILE = 'open-conversation.json';
 /** Commands the webview may ask for (guidance buttons, the empty state). */
 const WEBVIEW_COMMANDS: ReadonlySet<string> = new Set([...GUIDANCE_COMMANDS, 'sidekick.restartServer']);
 
@@ -68,13 +72,14 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
   private pendingPrefill: string | undefined;
   private pendingFocus = false;
   private conversationId: string | undefined;
+  /** Whether the open conversation's id was read from disk (or set since). */
+  private openRead = false;
   private synced: Promise<void> | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly host: PanelHost,
   ) {
-    this.conversationId = context.workspaceState.get<string>(CONVERSATION_KEY);
     // An older version's history shows at once; the sidecar's copy replaces it when loaded.
     this.state = reduce(emptyState, {
       type: 'restored',
@@ -84,7 +89,25 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
 
   private async setConversation(id: string | undefined): Promise<void> {
     this.conversationId = id;
-    await this.context.workspaceState.update(CONVERSATION_KEY, id);
+    this.openRead = true;
+    const dir = this.context.storageUri ?? this.context.globalStorageUri;
+    try {
+      await vscode.workspace.fs.createDirectory(dir);
+      await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(dir, OPEN_FILE), new TextEncoder().encode(JSON.stringify({ id: id ?? null })));
+    } catch (err) {
+      this.host.log.warn(`Could not remember the open conversation: ${errorMessage(err)}`);
+    }
+  }
+
+  private async readOpen(): Promise<string | undefined> {
+    const dir = this.context.storageUri ?? this.context.globalStorageUri;
+    try {
+      const raw: unknown = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(dir, OPEN_FILE))));
+      const id = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
+      return typeof id === 'string' && /^[\w-]{1,64}$/.test(id) ? id : undefined;
+    } catch {
+      return undefined; // never written: no conversation open yet
+    }
   }
 
   /** Loads the open conversation from the sidecar (once per window; again on `force`). */
@@ -95,6 +118,10 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
 
   private async load(): Promise<void> {
     try {
+      if (!this.openRead) {
+        this.conversationId = await this.readOpen();
+        this.openRead = true;
+      }
       const legacy = parsePersisted(this.context.workspaceState.get(HISTORY_KEY));
       if (!this.conversationId && legacy.length > 0) {
         const { id } = await this.host.client.createConversation({ messages: importable(legacy) });
@@ -388,8 +415,10 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
 
   newChat(): void {
     this.stop();
-    // The next question creates the sidecar's new conversation; the old one stays listed.
-    void this.setConversation(undefined);
+    // The next question creates the sidecar's new conversation (and remembers it); the old one
+    // stays listed, and stays the one a reload opens until then.
+    this.conversationId = undefined;
+    this.openRead = true;
     this.synced = Promise.resolve();
     // The cancelled chats' results find no message to update any more: they are dropped.
     this.dispatch({ type: 'cleared' });

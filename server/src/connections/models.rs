@@ -41,28 +41,26 @@ impl Connections {
         Ok(models)
     }
 
-    /// The price the provider's own list gives `model` (OpenRouter's), when cached.
-    pub async fn cached_price(&self, provider: &str, model: &str) -> Option<ModelPrice> {
+    /// What the provider's own cached list says of `model`, read by `read`.
+    async fn cached_model<T>(
+        &self,
+        provider: &str,
+        model: &str,
+        read: impl FnOnce(&ModelInfo) -> Option<T>,
+    ) -> Option<T> {
         let inner = self.inner.lock().await;
-        inner
-            .models
-            .get(provider)?
-            .iter()
-            .find(|m| m.id == model)?
-            .price
+        read(inner.models.get(provider)?.iter().find(|m| m.id == model)?)
     }
 
-    /// The input window the provider's own list gives `model` (OpenRouter's, Gemini's), when
-    /// cached.
+    /// The price the provider's own list gives `model` (OpenRouter's), when cached.
+    pub async fn cached_price(&self, provider: &str, model: &str) -> Option<ModelPrice> {
+        self.cached_model(provider, model, |m| m.price).await
+    }
+
+    /// The input window the provider's own list gives `model` (OpenRouter's), when cached.
     pub async fn cached_window(&self, provider: &str, model: &str) -> Option<u64> {
-        let inner = self.inner.lock().await;
-        inner
-            .models
-            .get(provider)?
-            .iter()
-            .find(|m| m.id == model)?
-            .context_window
-            .filter(|w| *w > 0)
+        self.cached_model(provider, model, |m| m.context_window.filter(|w| *w > 0))
+            .await
     }
 
     /// Cached chat model ids, for "did you mean" in guidance; empty when none were fetched.
