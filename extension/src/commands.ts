@@ -1,10 +1,9 @@
 // Registers the Sidekick commands and adapts `vscode.window` to the flows' small UI interface.
 
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { openConversation } from './chat/history';
 import type { ChatPanel } from './chat/panel';
-import { selectionPrompt } from './chat/prompt';
+import { openEditors, pickFiles, selections } from './chat/attach';
 import type { SidekickClient } from './client';
 import * as flows from './flows';
 import { matchesWords } from './modelList';
@@ -31,6 +30,9 @@ export const CommandId = {
   disconnectOrganization: 'sidekick.disconnectOrganization',
   openConversation: 'sidekick.openConversation',
   dropOldest: 'sidekick.dropOldest',
+  addFile: 'sidekick.addFile',
+  addOpenEditors: 'sidekick.addOpenEditors',
+  addSelection: 'sidekick.addSelection',
 } as const;
 
 /** Set while some provider is connected: the chat title bar shows Disconnect only then. */
@@ -249,6 +251,11 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     vscode.commands.registerCommand(CommandId.openConversation, () => openConversation(client, panel, log)),
     // The window guard's button: the chat it refused, sent again without the oldest turns.
     vscode.commands.registerCommand(CommandId.dropOldest, (chatId?: unknown) => panel.dropOldest(chatId)),
+    vscode.commands.registerCommand(CommandId.addFile, async () => panel.attach(await pickFiles())),
+    vscode.commands.registerCommand(CommandId.addOpenEditors, async () => panel.attach(await openEditors())),
+    vscode.commands.registerCommand(CommandId.addSelection, () =>
+      panel.attach(selections(vscode.window.activeTextEditor ?? deps.lastEditor())),
+    ),
     vscode.commands.registerCommand(CommandId.stop, () => panel.stop()),
     vscode.commands.registerCommand(CommandId.showLogs, () => log.show(true)),
     vscode.commands.registerCommand(CommandId.focusChat, () => panel.focusPrompt()),
@@ -280,24 +287,14 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
         } else if (choice === 'Show Logs') log.show(true);
       }
     }),
+    // The selection goes along as a context item (a chip), the question is the user's to type.
     vscode.commands.registerCommand(CommandId.askAboutSelection, async () => {
       const editor = vscode.window.activeTextEditor ?? deps.lastEditor();
       if (!editor || editor.selection.isEmpty) {
         void vscode.window.showInformationMessage('Sidekick: select some code first, then run "Ask About Selection".');
         return;
       }
-      const doc = editor.document;
-      const sel = editor.selection;
-      const fileName = doc.isUntitled ? path.basename(doc.fileName) : vscode.workspace.asRelativePath(doc.uri, false);
-      await panel.prefill(
-        selectionPrompt({
-          fileName,
-          languageId: doc.languageId,
-          text: doc.getText(sel),
-          startLine: sel.start.line + 1,
-          endLine: sel.end.line + 1,
-        }),
-      );
+      await panel.attach(selections(editor));
     }),
   ];
 }

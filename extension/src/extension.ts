@@ -55,6 +55,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     client: sidekick,
     log,
     onStreaming: (streaming) => status.setStreaming(streaming),
+    lastEditor: () => lastEditor,
     insertAtCursor: async (text, fence) => {
       const open = (e: vscode.TextEditor | undefined) =>
         e && !e.document.isClosed && vscode.window.visibleTextEditors.includes(e) ? e : undefined;

@@ -14,6 +14,8 @@ export function viewsFromStored(messages: readonly StoredMessage[]): MessageView
       role: m.role,
       text: m.content,
       status: 'done',
+      storedId: m.id,
+      ...(m.context?.length ? { context: m.context } : {}),
       ...(m.model ? { model: m.model } : {}),
       ...(m.usage ? { usage: { ...m.usage, ...(m.costUsd !== null ? { costUsd: m.costUsd } : {}) } } : {}),
     };
@@ -50,7 +52,7 @@ export function importable(messages: readonly MessageView[]): ImportedMessage[] 
   return messages
     .filter((m) => m.role === 'user' || m.text !== '' || m.status === 'failed')
     .map((m): ImportedMessage => {
-      if (m.role === 'user') return { role: 'user', content: m.text };
+      if (m.role === 'user') return { role: 'user', content: m.text, ...(m.context?.length ? { context: m.context } : {}) };
       const status = m.status === 'streaming' ? 'interrupted' : m.status;
       return { role: 'assistant', content: m.text, status, ...(m.model ? { model: m.model } : {}) };
     });
@@ -66,6 +68,32 @@ export function instructionsFrom(file: string | undefined, setting: string | und
 export function lastQuestion(messages: readonly StoredMessage[]): StoredMessage | undefined {
   for (let i = messages.length - 1; i >= 0; i--) {
     if (messages[i]!.role === 'user') return messages[i];
+  }
+  return undefined;
+}
+
+/**
+ * The stored message to truncate from so that the panel's message `index` (a question) and
+ * everything after it leave the sidecar's copy too; undefined when none of them was stored (a
+ * question the window guard refused never was). The panel's questions are paired in order with
+ * the stored ones, by stored id where the panel knows it, else by text; a panel question with no
+ * stored partner is one the sidecar never kept.
+ */
+export function storedCut(panel: readonly MessageView[], index: number, stored: readonly StoredMessage[]): string | undefined {
+  const questions = stored.filter((m) => m.role === 'user');
+  let next = 0;
+  for (let i = 0; i < panel.length && next < questions.length; i++) {
+    const m = panel[i]!;
+    if (m.role !== 'user') continue;
+    let paired = -1;
+    if (m.storedId) {
+      paired = questions.findIndex((q, at) => at >= next && q.id === m.storedId);
+    } else if (questions[next]!.content === m.text.trim()) {
+      paired = next;
+    }
+    if (paired < 0) continue;
+    if (i >= index) return questions[paired]!.id;
+    next = paired + 1;
   }
   return undefined;
 }

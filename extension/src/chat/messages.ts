@@ -2,7 +2,24 @@
 // types; nothing else crosses `postMessage`.
 
 import type { ActiveSelection } from '../protocol';
+import { shortCount, type ChipView } from './context';
 import type { MessageView } from './state';
+
+/** One of the sidecar's conversations in the view's list. */
+export interface ConversationItem {
+  id: string;
+  title: string;
+  model: string | null;
+  /** When it last changed, already worded (`3 min ago`). */
+  when: string;
+  messageCount: number;
+  /** The one the panel shows. */
+  current: boolean;
+}
+
+/** What an Add button in the view attaches. */
+export type AttachKind = 'file' | 'editors' | 'selection';
+const ATTACH_KINDS: ReadonlySet<string> = new Set<AttachKind>(['file', 'editors', 'selection']);
 
 /** What the header shows: the model first (a click switches it), then the provider. */
 export interface HeaderView {
@@ -23,7 +40,11 @@ export type ToWebview =
   | { type: 'prefill'; text: string }
   | { type: 'focus' }
   /** How much of the model's window the next question would fill (`sidekick/countTokens`). */
-  | { type: 'fill'; tokens: number; window: number | null };
+  | { type: 'fill'; tokens: number; window: number | null }
+  /** The files and selections attached to the next question. */
+  | { type: 'context'; chips: ChipView[] }
+  /** The conversation list's rows, for the search `query` they answer. */
+  | { type: 'conversations'; query: string; items: ConversationItem[] };
 
 /** Webview → extension. */
 export type FromWebview =
@@ -40,9 +61,37 @@ export type FromWebview =
   /** Retry (or Ask again) the last answer, by its message id. */
   | { type: 'retry'; id: string }
   /** The question being typed (debounced): the window fill is counted for it. */
-  | { type: 'draft'; text: string };
+  | { type: 'draft'; text: string }
+  /** Edit a sent question: it and everything after it go, and `text` is asked in its place. */
+  | { type: 'edit'; id: string; text: string }
+  | { type: 'attach'; what: AttachKind }
+  /** Remove an attached item (its chip's key). */
+  | { type: 'detach'; key: string }
+  /** Show the conversation list, searched for `query` (full text, by the sidecar). */
+  | { type: 'listConversations'; query: string }
+  | { type: 'openConversation'; id: string }
+  | { type: 'renameConversation'; id: string }
+  | { type: 'deleteConversation'; id: string };
 
-const FROM_TYPES = new Set(['ready', 'send', 'stop', 'newChat', 'copy', 'insert', 'openUrl', 'runCommand', 'retry', 'draft']);
+const FROM_TYPES = new Set([
+  'ready',
+  'send',
+  'stop',
+  'newChat',
+  'copy',
+  'insert',
+  'openUrl',
+  'runCommand',
+  'retry',
+  'draft',
+  'edit',
+  'attach',
+  'detach',
+  'listConversations',
+  'openConversation',
+  'renameConversation',
+  'deleteConversation',
+]);
 
 const isStringList = (v: unknown): v is string[] =>
   Array.isArray(v) && v.length <= 4 && v.every((x) => typeof x === 'string' && x.length <= 64);
@@ -72,7 +121,18 @@ export function parseFromWebview(value: unknown): FromWebview | undefined {
       return out;
     }
     case 'retry':
-      return typeof m.id === 'string' ? { type: 'retry', id: m.id } : undefined;
+    case 'openConversation':
+    case 'renameConversation':
+    case 'deleteConversation':
+      return typeof m.id === 'string' ? ({ type: m.type, id: m.id } as FromWebview) : undefined;
+    case 'edit':
+      return typeof m.id === 'string' && typeof m.text === 'string' ? { type: 'edit', id: m.id, text: m.text } : undefined;
+    case 'attach':
+      return typeof m.what === 'string' && ATTACH_KINDS.has(m.what) ? { type: 'attach', what: m.what as AttachKind } : undefined;
+    case 'detach':
+      return typeof m.key === 'string' ? { type: 'detach', key: m.key } : undefined;
+    case 'listConversations':
+      return typeof m.query === 'string' ? { type: 'listConversations', query: m.query.slice(0, 200) } : undefined;
     default:
       return { type: m.type } as FromWebview;
   }
@@ -80,7 +140,7 @@ export function parseFromWebview(value: unknown): FromWebview | undefined {
 
 /** `12.4k / 128k tokens`, and whether it is near the window (90 % or more). */
 export function fillText(tokens: number, window: number | null): { text: string; near: boolean } {
-  const short = (n: number) => (n < 1000 ? String(n) : n < 100_000 ? `${(n / 1000).toFixed(1).replace(/\.0$/, '')}k` : `${Math.round(n / 1000)}k`);
+  const short = shortCount;
   if (window === null || window <= 0) return { text: `${short(tokens)} tokens`, near: false };
   return { text: `${short(tokens)} / ${short(window)} tokens`, near: tokens >= window * 0.9 };
 }

@@ -14,10 +14,14 @@ import {
   type ChatStatusParams,
   type ProvidersState,
 } from '../protocol';
-import { importable, instructionsFrom, lastQuestion, viewsFromStored } from './conversations';
+import type { ContextItem, ConversationSummary } from '../protocolConversations';
+import { openEditors, pickFiles, selections } from './attach';
+import { addContext, chipFor, contextKey, removeContext } from './context';
+import { importable, instructionsFrom, relativeTime, storedCut, viewsFromStored } from './conversations';
 import { makeNonce, webviewHtml } from './html';
-import { parseFromWebview, type FromWebview, type HeaderView, type ToWebview } from './messages';
+import { parseFromWebview, type AttachKind, type FromWebview, type HeaderView, type ToWebview } from './messages';
 import {
+  editable,
   emptyState,
   parsePersisted,
   reduce,
@@ -25,6 +29,7 @@ import {
   streamingChatId,
   type ChatAction,
   type ChatViewState,
+  type MessageView,
 } from './state';
 
 /** Where versions before the sidecar kept conversations: read once, moved, cleared. */
@@ -59,6 +64,8 @@ export interface PanelHost {
    * in the fence's `language` when no editor is open.
    */
   insertAtCursor(text: string, language?: string): Promise<void>;
+  /** The text editor last focused: the view has the focus when its Add Selection is clicked. */
+  lastEditor(): vscode.TextEditor | undefined;
 }
 
 export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable {
@@ -69,12 +76,20 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
   private state: ChatViewState;
   private header: HeaderView = headerFor(undefined);
   private readonly running = new Map<string, vscode.CancellationTokenSource>();
-  private pendingPrefill: string | undefined;
   private pendingFocus = false;
   private conversationId: string | undefined;
   /** Whether the open conversation's id was read from disk (or set since). */
   private openRead = false;
   private synced: Promise<void> | undefined;
+  /** Files and selections for the next question, and their counted tokens by key. */
+  private attached: ContextItem[] = [];
+  private readonly chipTokens = new Map<string, number>();
+  /** The question being typed, for a fill recounted when the attachments change. */
+  private draft = '';
+  /** The conversation list as last shown in the view (rename and delete name its rows). */
+  private listed: ConversationSummary[] = [];
+  private listQuery = '';
+  private redoing = false;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -239,13 +254,9 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
       case 'ready':
         this.ready = true;
         this.postState();
-        void this.sync().then(() => this.countFill(''));
-        if (this.pendingPrefill !== undefined) {
-          this.post({ type: 'prefill', text: this.pendingPrefill });
-          this.pendingPrefill = undefined;
-        } else if (this.pendingFocus) {
-          this.post({ type: 'focus' });
-        }
+        this.postContext();
+        void this.sync().then(() => this.countFill());
+        if (this.pendingFocus) this.post({ type: 'focus' });
         this.pendingFocus = false;
         return;
       case 'send':
@@ -262,8 +273,26 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
         return this.host.insertAtCursor(message.text, message.language);
       case 'retry':
         return this.retry(message.id);
+      case 'edit':
+        return this.edit(message.id, message.text);
       case 'draft':
-        return this.countFill(message.text);
+        this.draft = message.text;
+        return this.countFill();
+      case 'attach':
+        return this.attachFrom(message.what);
+      case 'detach':
+        this.attached = removeContext(this.attached, message.key);
+        this.postContext();
+        return this.countFill();
+      case 'listConversations':
+        return this.postConversations(message.query);
+      case 'openConversation':
+        await this.open(message.id);
+        return this.postConversations(this.listQuery);
+      case 'renameConversation':
+        return this.rename(message.id);
+      case 'deleteConversation':
+        return this.remove(message.id);
       case 'openUrl':
         if (isSafeUrl(message.url)) await vscode.env.openExternal(vscode.Uri.parse(message.url, true));
         else this.host.log.warn('Refused to open a link that is not https');
@@ -303,11 +332,23 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
     });
   }
 
-  async send(raw: string, options: { dropOldest?: boolean } = {}): Promise<void> {
+  /**
+   * Asks `raw` in the open conversation. A question from the prompt box takes the attached
+   * context along (and the chips go); Edit and Regenerate pass the context of the question they
+   * replace.
+   */
+  async send(raw: string, options: { dropOldest?: boolean; context?: ContextItem[] } = {}): Promise<void> {
     const text = raw.trim();
     if (!text || streamingChatId(this.state) !== undefined) return;
+    let context = options.context;
+    if (!context) {
+      context = this.attached;
+      this.attached = [];
+      this.draft = '';
+      this.postContext();
+    }
     const chatId = `chat-${randomUUID()}`;
-    this.dispatch({ type: 'userSent', userId: `u-${randomUUID()}`, assistantId: `a-${randomUUID()}`, chatId, text });
+    this.dispatch({ type: 'userSent', userId: `u-${randomUUID()}`, assistantId: `a-${randomUUID()}`, chatId, text, context });
     const cts = new vscode.CancellationTokenSource();
     this.running.set(chatId, cts);
     this.host.onStreaming(true);
@@ -319,7 +360,7 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
         {
           chatId,
           conversationId,
-          messages: [{ role: 'user', content: text }],
+          messages: [{ role: 'user', content: text, ...(context.length ? { context } : {}) }],
           ...(instructions ? { instructions } : {}),
           ...(options.dropOldest ? { dropOldest: true } : {}),
         },
@@ -350,50 +391,167 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
       this.running.delete(chatId);
       cts.dispose();
       this.host.onStreaming(this.running.size > 0);
-      void this.countFill('');
+      void this.countFill();
     }
   }
 
   /**
-   * Retry / Ask again: the last answer and its question go (here and in the sidecar), and the
-   * question is asked anew.
+   * Retry / Ask again / Regenerate (`id` is the last answer): it and its question go, here and
+   * in the sidecar, and the question is asked anew with its context.
    */
   async retry(id: string, options: { dropOldest?: boolean } = {}): Promise<void> {
-    if (streamingChatId(this.state) !== undefined) return;
-    const question = retryable(this.state, id);
-    if (question === undefined) return;
-    this.dispatch({ type: 'retracted', id });
+    const text = retryable(this.state, id);
+    const question = this.state.messages[this.state.messages.length - 2];
+    if (text === undefined || !question) return;
+    await this.redo(question, text, options);
+  }
+
+  /** Edit: the question `id` and everything after it go, and `text` is asked in its place. */
+  async edit(id: string, text: string): Promise<void> {
+    const question = editable(this.state, id);
+    if (!question || !text.trim()) return;
+    await this.redo(question, text);
+  }
+
+  private async redo(asked: MessageView, text: string, options: { dropOldest?: boolean } = {}): Promise<void> {
+    // Until the new question streams, a second click would truncate and ask twice.
+    if (streamingChatId(this.state) !== undefined || this.redoing) return;
+    this.redoing = true;
+    try {
+      await this.redoNow(asked, text, options);
+    } finally {
+      this.redoing = false;
+    }
+  }
+
+  private async redoNow(asked: MessageView, text: string, options: { dropOldest?: boolean }): Promise<void> {
+    // The first load from the sidecar replaces the messages (an old history's ids): look again.
+    await this.sync();
+    const before = this.state.messages;
+    const index = before.findIndex((m) => m.id === asked.id);
+    const question = before[index];
+    if (!question || streamingChatId(this.state) !== undefined) return;
+    this.dispatch({ type: 'truncated', id: question.id });
     if (this.conversationId) {
       try {
-        // A turn the sidecar refused before sending (the window guard) was never stored: only
-        // a stored last question that is this one is taken out.
         const stored = await this.host.client.getConversation(this.conversationId);
-        const last = lastQuestion(stored.messages);
-        const after = last ? stored.messages.length - stored.messages.indexOf(last) : 0;
-        if (last && last.content === question.trim() && after <= 2) {
-          await this.host.client.truncateConversation(this.conversationId, last.id);
-        }
+        const from = storedCut(before, index, stored.messages);
+        if (from) await this.host.client.truncateConversation(this.conversationId, from);
       } catch (err) {
-        this.host.log.warn(`Could not take the last question out of the conversation: ${errorMessage(err)}`);
+        this.host.log.warn(`Could not take the question out of the stored conversation: ${errorMessage(err)}`);
       }
     }
-    await this.send(question, options);
+    await this.send(text, { ...options, context: question.context ?? [] });
   }
 
   /** What the next question (`draft`) would send, against the model's window, to the view. */
-  private async countFill(draft: string): Promise<void> {
+  private async countFill(): Promise<void> {
     if (!this.header.connected) return;
+    const draft = this.draft;
     try {
       const instructions = await this.instructions();
       const counted = await this.host.client.countTokens({
         ...(this.conversationId ? { conversationId: this.conversationId } : {}),
         messages: draft.trim() ? [{ role: 'user', content: draft }] : [],
+        ...(this.attached.length ? { context: this.attached } : {}),
         ...(instructions ? { instructions } : {}),
       });
       this.post({ type: 'fill', tokens: counted.tokens, window: counted.window });
     } catch (err) {
       this.host.log.debug(`Could not count tokens: ${errorMessage(err)}`);
     }
+  }
+
+  /** Attaches files or selections to the next question (the view's buttons and the commands). */
+  async attach(items: readonly ContextItem[]): Promise<void> {
+    if (items.length === 0) return;
+    for (const item of items) this.attached = addContext(this.attached, item);
+    this.postContext();
+    await this.focusPrompt();
+    await Promise.all([this.countChips(items), this.countFill()]);
+  }
+
+  private async attachFrom(what: AttachKind): Promise<void> {
+    const items =
+      what === 'file' ? await pickFiles() : what === 'editors' ? await openEditors() : selections(vscode.window.activeTextEditor ?? this.host.lastEditor());
+    await this.attach(items);
+  }
+
+  /** Each new chip's own tokens (one small request each; the size in lines until then). */
+  private async countChips(items: readonly ContextItem[]): Promise<void> {
+    if (!this.header.connected) return;
+    await Promise.all(
+      items.map(async (item) => {
+        try {
+          const counted = await this.host.client.countTokens({ messages: [], context: [item] });
+          this.chipTokens.set(contextKey(item), counted.tokens);
+        } catch (err) {
+          this.host.log.debug(`Could not count an attachment's tokens: ${errorMessage(err)}`);
+        }
+      }),
+    );
+    this.postContext();
+  }
+
+  private postContext(): void {
+    this.post({ type: 'context', chips: this.attached.map((item) => chipFor(item, this.chipTokens.get(contextKey(item)))) });
+  }
+
+  /** The view's conversation list, searched by the sidecar. */
+  private async postConversations(query: string): Promise<void> {
+    this.listQuery = query;
+    try {
+      const q = query.trim();
+      const r = await this.host.client.listConversations({ limit: 100, ...(q ? { query: q } : {}) });
+      if (query !== this.listQuery) return; // a newer search's answer wins
+      this.listed = r.conversations;
+      const now = Date.now();
+      this.post({
+        type: 'conversations',
+        query,
+        items: r.conversations.map((c) => ({
+          id: c.id,
+          title: c.title,
+          model: c.model,
+          when: relativeTime(c.updatedAt, now),
+          messageCount: c.messageCount,
+          current: c.id === this.conversationId,
+        })),
+      });
+    } catch (err) {
+      this.host.log.warn(`Could not list conversations: ${errorMessage(err)}`);
+    }
+  }
+
+  private async rename(id: string): Promise<void> {
+    const c = this.listed.find((x) => x.id === id);
+    if (!c) return;
+    const title = await vscode.window.showInputBox({ title: 'Rename conversation', value: c.title, ignoreFocusOut: true });
+    if (!title?.trim()) return;
+    try {
+      await this.host.client.renameConversation(id, title.trim());
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Sidekick: could not rename the conversation: ${errorMessage(err)}`);
+    }
+    await this.postConversations(this.listQuery);
+  }
+
+  private async remove(id: string): Promise<void> {
+    const c = this.listed.find((x) => x.id === id);
+    if (!c) return;
+    const ok = await vscode.window.showWarningMessage(
+      `Delete “${c.title || '(untitled)'}” and its ${c.messageCount} messages?`,
+      { modal: true },
+      'Delete',
+    );
+    if (ok !== 'Delete') return;
+    try {
+      await this.host.client.deleteConversation(id);
+      if (this.conversationId === id) this.newChat();
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Sidekick: could not delete the conversation: ${errorMessage(err)}`);
+    }
+    await this.postConversations(this.listQuery);
   }
 
   /** The guidance's "Drop oldest messages": the chat it failed is sent again with dropOldest. */
@@ -422,13 +580,6 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
     this.synced = Promise.resolve();
     // The cancelled chats' results find no message to update any more: they are dropped.
     this.dispatch({ type: 'cleared' });
-  }
-
-  /** Ask About Selection: the prompt is prefilled, the view revealed, the user adds the question. */
-  async prefill(text: string): Promise<void> {
-    await vscode.commands.executeCommand(`${ChatPanel.viewId}.focus`);
-    if (this.view && this.ready) this.post({ type: 'prefill', text });
-    else this.pendingPrefill = text;
   }
 
   dispose(): void {

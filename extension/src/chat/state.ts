@@ -4,6 +4,7 @@
 
 import type { GuidanceCard } from '../guidance';
 import type { ChatMessage, ChatResult, FinishReason, Usage } from '../protocol';
+import type { ContextItem } from '../protocolConversations';
 
 /** Where an assistant answer stands. User messages are always `done`. */
 export type MessageStatus = 'streaming' | 'done' | 'stopped' | 'interrupted' | 'failed';
@@ -36,6 +37,13 @@ export interface MessageView {
   fixed?: boolean;
   /** Tokens and cost of a finished answer. */
   usage?: Usage;
+  /** Files and selections sent with a question. */
+  context?: ContextItem[];
+  /**
+   * The sidecar's id of this message, once known (a loaded conversation, a finished answer):
+   * what Edit and Regenerate truncate from.
+   */
+  storedId?: string;
 }
 
 export interface ChatViewState {
@@ -43,7 +51,7 @@ export interface ChatViewState {
 }
 
 export type ChatAction =
-  | { type: 'userSent'; userId: string; assistantId: string; chatId: string; text: string }
+  | { type: 'userSent'; userId: string; assistantId: string; chatId: string; text: string; context?: ContextItem[] }
   | { type: 'delta'; chatId: string; seq: number; text: string }
   | { type: 'retrying'; chatId: string; attempt: number; delayMs: number; message: string; now: number }
   | { type: 'finished'; chatId: string; result: ChatResult }
@@ -52,6 +60,8 @@ export type ChatAction =
   | { type: 'fixed'; id: string }
   /** Retry: the last answer (failed, stopped or cut off) and its question leave, to be asked again. */
   | { type: 'retracted'; id: string }
+  /** Edit or Regenerate: message `id` and everything after it leave. */
+  | { type: 'truncated'; id: string }
   | { type: 'cleared' }
   | { type: 'restored'; messages: MessageView[] };
 
@@ -105,7 +115,13 @@ export function reduce(state: ChatViewState, action: ChatAction): ChatViewState 
       return {
         messages: [
           ...state.messages,
-          { id: action.userId, role: 'user', text: action.text, status: 'done' },
+          {
+            id: action.userId,
+            role: 'user',
+            text: action.text,
+            status: 'done',
+            ...(action.context?.length ? { context: action.context } : {}),
+          },
           {
             id: action.assistantId,
             role: 'assistant',
@@ -128,8 +144,8 @@ export function reduce(state: ChatViewState, action: ChatAction): ChatViewState 
               retry: { attempt: action.attempt, until: action.now + action.delayMs, message: action.message },
             },
       );
-    case 'finished':
-      return updateChat(state, action.chatId, (m) =>
+    case 'finished': {
+      const next = updateChat(state, action.chatId, (m) =>
         m.status !== 'streaming'
           ? m
           : settle(m, {
@@ -138,8 +154,17 @@ export function reduce(state: ChatViewState, action: ChatAction): ChatViewState 
               model: action.result.model,
               finishReason: action.result.finishReason,
               ...(action.result.usage ? { usage: action.result.usage } : {}),
+              ...(action.result.messageId ? { storedId: action.result.messageId } : {}),
             }),
       );
+      const { userMessageId } = action.result;
+      const index = next.messages.findIndex((m) => m.chatId === action.chatId);
+      const question = next.messages[index - 1];
+      if (next === state || !userMessageId || question?.role !== 'user') return next;
+      const messages = next.messages.slice();
+      messages[index - 1] = { ...question, storedId: userMessageId };
+      return { messages };
+    }
     case 'stopped':
       return updateChat(state, action.chatId, (m) =>
         m.status !== 'streaming' ? m : settle(m, { status: 'stopped' }),
@@ -161,6 +186,10 @@ export function reduce(state: ChatViewState, action: ChatAction): ChatViewState 
     }
     case 'retracted':
       return retryable(state, action.id) ? { messages: state.messages.slice(0, -2) } : state;
+    case 'truncated': {
+      const index = state.messages.findIndex((m) => m.id === action.id);
+      return index < 0 ? state : { messages: state.messages.slice(0, index) };
+    }
     case 'cleared':
       return emptyState;
     case 'restored':
@@ -188,6 +217,12 @@ export function retryable(state: ChatViewState, id: string): string | undefined 
   if (!answer || !question || answer.id !== id || answer.role !== 'assistant') return undefined;
   if (!RETRYABLE.has(answer.status) || question.role !== 'user') return undefined;
   return question.text;
+}
+
+/** A sent question the user may edit: a user message, while nothing streams. */
+export function editable(state: ChatViewState, id: string): MessageView | undefined {
+  const m = state.messages.find((x) => x.id === id);
+  return m?.role === 'user' && streamingChatId(state) === undefined ? m : undefined;
 }
 
 /** The chat that is streaming, if any (the panel runs one at a time). */

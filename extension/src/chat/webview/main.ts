@@ -2,7 +2,8 @@
 // back. Runs standalone in a plain page too: the tests stub `acquireVsCodeApi` and post messages.
 
 import type { ActionTarget, GuidanceCard } from '../../guidance';
-import { fillText, type FromWebview, type HeaderView, type ToWebview } from '../messages';
+import { chipFor, type ChipView } from '../context';
+import { fillText, type ConversationItem, type FromWebview, type HeaderView, type ToWebview } from '../messages';
 import type { MessageView } from '../state';
 import { renderInto } from './markdown';
 import { usageLine } from '../usage';
@@ -26,7 +27,11 @@ headerModel.type = 'button';
 const headerProvider = el('span', { className: 'header-provider', testId: 'header-provider' });
 const headerButton = el('button', { className: 'link-button', testId: 'header-select', text: 'Select Your AI' });
 headerButton.type = 'button';
-const header = el('header', { className: 'header' }, headerModel, headerProvider, headerButton);
+const historyButton = el('button', { className: 'link-button', testId: 'history-button', text: 'History' });
+historyButton.type = 'button';
+historyButton.title = 'Past conversations: search, open, rename, delete';
+historyButton.setAttribute('aria-expanded', 'false');
+const header = el('header', { className: 'header' }, headerModel, headerProvider, historyButton, headerButton);
 
 const emptyState = el('div', { className: 'empty-state', testId: 'empty-state' });
 const emptyTitle = el('p', { className: 'empty-title', text: 'Ask Sidekick anything about your code.' });
@@ -48,6 +53,30 @@ const conversation = el('main', { className: 'conversation' }, emptyState, list)
 conversation.setAttribute('aria-label', 'Conversation');
 conversation.tabIndex = 0;
 
+// The conversation list takes the conversation's place while it is open.
+const historySearch = el('input', { className: 'history-search', testId: 'history-search' });
+historySearch.type = 'search';
+historySearch.placeholder = 'Search titles and messages';
+historySearch.setAttribute('aria-label', 'Search conversations');
+const historyList = el('ul', { className: 'history-list', testId: 'history-list' });
+const historyEmpty = el('p', { className: 'history-empty', testId: 'history-empty' });
+const historyPanel = el('section', { className: 'history', testId: 'history' }, historySearch, historyEmpty, historyList);
+historyPanel.setAttribute('aria-label', 'Conversations');
+historyPanel.hidden = true;
+
+const chips = el('div', { className: 'chips', testId: 'chips' });
+chips.setAttribute('aria-label', 'Attached to the next question');
+function attachButton(testId: string, text: string, title: string): HTMLButtonElement {
+  const b = el('button', { className: 'link-button attach-button', testId, text });
+  b.type = 'button';
+  b.title = title;
+  return b;
+}
+const attachFile = attachButton('attach-file', '+ File', 'Attach workspace files to the next question');
+const attachEditors = attachButton('attach-editors', '+ Open editors', 'Attach every open editor\'s file');
+const attachSelection = attachButton('attach-selection', '+ Selection', 'Attach the selection of the last editor');
+const contextBar = el('div', { className: 'context-bar' }, chips, el('div', { className: 'attach-buttons' }, attachFile, attachEditors, attachSelection));
+
 const input = el('textarea', { className: 'prompt', testId: 'prompt-input' });
 input.rows = 2;
 input.placeholder = 'Ask a question (Enter to send, Shift+Enter for a new line)';
@@ -66,6 +95,7 @@ fill.title = 'Tokens the next question would send (an estimate), of the model\'s
 const composer = el(
   'footer',
   { className: 'composer' },
+  contextBar,
   input,
   el('div', { className: 'composer-buttons' }, fill, newChatButton, stopButton, sendButton),
 );
@@ -73,7 +103,7 @@ const live = el('div', { className: 'visually-hidden' });
 live.setAttribute('aria-live', 'polite');
 
 const app = document.getElementById('app') ?? document.body;
-app.append(header, conversation, composer, live);
+app.append(header, conversation, historyPanel, composer, live);
 
 // ---- state -----------------------------------------------------------------------------------
 
@@ -198,6 +228,32 @@ function copyAnswerButton(m: MessageView): HTMLButtonElement {
   return b;
 }
 
+/** Edit on a sent question (hidden by the stylesheet while an answer streams). */
+function editButton(m: MessageView): HTMLButtonElement {
+  const b = el('button', { className: 'secondary edit-button', testId: 'edit', text: 'Edit' });
+  b.type = 'button';
+  b.title = 'Edit this question and ask it again (the answers after it go)';
+  b.dataset.edit = m.id;
+  return b;
+}
+
+/** A chip: the file (and lines) and its size; `removable` ones are for the next question. */
+function chip(c: ChipView, removable: boolean): HTMLElement {
+  const node = el('span', { className: `chip chip-${c.kind}`, testId: removable ? 'context-chip' : 'sent-context' });
+  node.dataset.key = c.key;
+  node.title = c.title;
+  node.append(el('span', { className: 'chip-label', text: c.label }), el('span', { className: 'chip-size', text: c.size }));
+  if (removable) {
+    const x = el('button', { className: 'chip-remove', testId: 'chip-remove', text: '×' });
+    x.type = 'button';
+    x.title = `Remove ${c.title}`;
+    x.setAttribute('aria-label', `Remove ${c.title}`);
+    x.dataset.detach = c.key;
+    node.append(x);
+  }
+  return node;
+}
+
 function isLastAnswer(m: MessageView): boolean {
   const last = messages[messages.length - 1];
   return last?.id === m.id && m.role === 'assistant';
@@ -242,7 +298,8 @@ function renderMessage(m: MessageView): void {
   const canRetry = isLastAnswer(m) && ['failed', 'interrupted', 'stopped'].includes(m.status);
   const canRegenerate = isLastAnswer(m) && m.status === 'done';
   const canCopy = m.role === 'assistant' && m.status !== 'streaming' && m.text !== '';
-  const sig = JSON.stringify([m.status, m.retry, m.card, m.finishReason, m.fixed, canRetry, canRegenerate, canCopy, m.usage]);
+  const canEdit = m.role === 'user';
+  const sig = JSON.stringify([m.status, m.retry, m.card, m.finishReason, m.fixed, canRetry, canRegenerate, canCopy, m.usage, m.context?.length]);
   if (entry.sig === sig) return;
   entry.sig = sig;
   entry.root.dataset.status = m.status;
@@ -252,6 +309,7 @@ function renderMessage(m: MessageView): void {
   if (m.finishReason === 'length') status.textContent = 'cut short (length limit)';
   if (m.finishReason === 'content_filter') status.textContent = 'cut short (content filter)';
   const parts: Node[] = [status];
+  if (m.context?.length) parts.push(el('div', { className: 'chips' }, ...m.context.map((c) => chip(chipFor(c), false))));
   const usage = m.status === 'done' ? usageLine(m.usage) : undefined;
   if (usage) {
     const line = el('span', { className: 'message-usage', testId: 'message-usage', text: usage.text });
@@ -264,6 +322,7 @@ function renderMessage(m: MessageView): void {
   if (canRetry) actions.push(retryButton(m));
   if (canRegenerate) actions.push(regenerateButton(m));
   if (canCopy) actions.push(copyAnswerButton(m));
+  if (canEdit) actions.push(editButton(m));
   if (actions.length) parts.push(el('div', { className: 'retry-actions' }, ...actions));
   entry.meta.replaceChildren(...parts);
   if (m.status !== 'streaming' && m.role === 'assistant') {
@@ -319,6 +378,93 @@ function updateMessage(m: MessageView): void {
   schedule(m.id);
 }
 
+/** Edit a sent question in place: Enter (or Send) asks it anew, Escape (or Cancel) keeps it. */
+function startEdit(id: string): void {
+  const m = messages.find((x) => x.id === id);
+  const entry = rendered.get(id);
+  if (!m || !entry || streaming || entry.body.querySelector('.edit-form')) return;
+  const box = el('textarea', { className: 'prompt edit-input', testId: 'edit-input' });
+  box.value = m.text;
+  box.setAttribute('aria-label', 'Edit your question');
+  const ok = el('button', { className: 'primary', testId: 'edit-send', text: 'Send' });
+  ok.type = 'button';
+  const cancel = el('button', { className: 'secondary', testId: 'edit-cancel', text: 'Cancel' });
+  cancel.type = 'button';
+  entry.body.replaceChildren(el('div', { className: 'edit-form' }, box, el('div', { className: 'composer-buttons' }, cancel, ok)));
+  const finish = (send: boolean) => {
+    const text = box.value.trim();
+    if (send && (!text || streaming)) return;
+    if (send) post({ type: 'edit', id, text });
+    // The question shows as it was until the extension's new state replaces it.
+    renderInto(entry.body, m.text);
+    entry.text = m.text;
+  };
+  box.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      finish(true);
+    } else if (e.key === 'Escape') {
+      e.preventDefault();
+      e.stopPropagation();
+      finish(false);
+    }
+  });
+  ok.addEventListener('click', () => finish(true));
+  cancel.addEventListener('click', () => finish(false));
+  box.focus();
+  box.setSelectionRange(box.value.length, box.value.length);
+}
+
+function setChips(list: ChipView[]): void {
+  chips.replaceChildren(...list.map((c) => chip(c, true)));
+  chips.hidden = list.length === 0;
+}
+
+function showHistory(open: boolean): void {
+  historyPanel.hidden = !open;
+  conversation.hidden = open;
+  historyButton.setAttribute('aria-expanded', String(open));
+  historyButton.textContent = open ? 'Back to chat' : 'History';
+  if (open) {
+    post({ type: 'listConversations', query: historySearch.value });
+    historySearch.focus();
+  }
+}
+
+function historyRow(c: ConversationItem): HTMLElement {
+  const row = el('li', { className: c.current ? 'history-item current' : 'history-item', testId: 'history-item' });
+  row.dataset.id = c.id;
+  const open = el(
+    'button',
+    { className: 'history-open', testId: 'history-open' },
+    el('span', { className: 'history-title', text: c.title || '(untitled)' }),
+    el('span', {
+      className: 'history-meta',
+      testId: 'history-meta',
+      text: [c.model, c.when, `${c.messageCount} ${c.messageCount === 1 ? 'message' : 'messages'}`].filter(Boolean).join(' · '),
+    }),
+  );
+  open.type = 'button';
+  open.dataset.open = c.id;
+  if (c.current) open.setAttribute('aria-current', 'true');
+  const rename = el('button', { className: 'link-button', testId: 'history-rename', text: 'Rename' });
+  rename.type = 'button';
+  rename.dataset.rename = c.id;
+  const remove = el('button', { className: 'link-button', testId: 'history-delete', text: 'Delete' });
+  remove.type = 'button';
+  remove.dataset.delete = c.id;
+  row.append(open, el('span', { className: 'history-actions' }, rename, remove));
+  return row;
+}
+
+function setConversations(query: string, items: ConversationItem[]): void {
+  // An answer to an older search (typing went on) is not shown.
+  if (query !== historySearch.value) return;
+  historyList.replaceChildren(...items.map(historyRow));
+  historyEmpty.hidden = items.length > 0;
+  historyEmpty.textContent = query.trim() ? 'No conversation matches.' : 'No conversations yet.';
+}
+
 window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
   const msg = event.data;
   if (!msg || typeof msg !== 'object') return;
@@ -345,6 +491,12 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       break;
     case 'focus':
       input.focus();
+      break;
+    case 'context':
+      setChips(msg.chips);
+      break;
+    case 'conversations':
+      setConversations(msg.query, msg.items);
       break;
     case 'fill': {
       const f = fillText(msg.tokens, msg.window);
@@ -404,7 +556,45 @@ input.addEventListener('input', () => {
 window.addEventListener('resize', fitInput);
 sendButton.addEventListener('click', send);
 stopButton.addEventListener('click', () => post({ type: 'stop' }));
-newChatButton.addEventListener('click', () => post({ type: 'newChat' }));
+newChatButton.addEventListener('click', () => {
+  showHistory(false);
+  post({ type: 'newChat' });
+});
+historyButton.addEventListener('click', () => showHistory(historyPanel.hidden));
+let searchTimer: ReturnType<typeof setTimeout> | undefined;
+historySearch.addEventListener('input', () => {
+  // The sidecar searches the full text: one ask per pause in typing.
+  if (searchTimer) clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => post({ type: 'listConversations', query: historySearch.value }), 200);
+});
+historyPanel.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape') {
+    e.preventDefault();
+    showHistory(false);
+    input.focus();
+  }
+});
+historyList.addEventListener('click', (e) => {
+  const target = e.target instanceof Element ? e.target : null;
+  const open = target?.closest<HTMLElement>('[data-open]');
+  const rename = target?.closest<HTMLElement>('[data-rename]');
+  const remove = target?.closest<HTMLElement>('[data-delete]');
+  if (open?.dataset.open) {
+    post({ type: 'openConversation', id: open.dataset.open });
+    showHistory(false);
+  } else if (rename?.dataset.rename) {
+    post({ type: 'renameConversation', id: rename.dataset.rename });
+  } else if (remove?.dataset.delete) {
+    post({ type: 'deleteConversation', id: remove.dataset.delete });
+  }
+});
+attachFile.addEventListener('click', () => post({ type: 'attach', what: 'file' }));
+attachEditors.addEventListener('click', () => post({ type: 'attach', what: 'editors' }));
+attachSelection.addEventListener('click', () => post({ type: 'attach', what: 'selection' }));
+chips.addEventListener('click', (e) => {
+  const x = e.target instanceof Element ? e.target.closest<HTMLElement>('[data-detach]') : null;
+  if (x?.dataset.detach) post({ type: 'detach', key: x.dataset.detach });
+});
 headerButton.addEventListener('click', () => post({ type: 'runCommand', command: 'sidekick.selectYourAI' }));
 headerModel.addEventListener('click', () => post({ type: 'runCommand', command: 'sidekick.selectModel' }));
 emptyButton.addEventListener('click', () => post({ type: 'runCommand', command: 'sidekick.selectYourAI' }));
@@ -427,6 +617,11 @@ conversation.addEventListener('click', (e) => {
       const language = codeButton.closest('.code-block')?.querySelector('.code-language')?.textContent ?? '';
       post(language ? { type: 'insert', text: code, language } : { type: 'insert', text: code });
     }
+    return;
+  }
+  const edit = target.closest<HTMLElement>('[data-edit]');
+  if (edit?.dataset.edit) {
+    startEdit(edit.dataset.edit);
     return;
   }
   const retry = target.closest<HTMLElement>('[data-retry]');
@@ -465,5 +660,6 @@ conversation.addEventListener('click', (e) => {
 
 setHeader({ connected: false, providerName: null, model: null, active: null });
 setStreaming(false);
+setChips([]);
 fitInput();
 post({ type: 'ready' });

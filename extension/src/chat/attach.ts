@@ -1,0 +1,96 @@
+// Where attached context comes from in the editor: Add File… (a QuickPick of the workspace's
+// files), Add Open Editors (the text tabs, unsaved edits included), Add Selection. Each returns
+// the items to attach; what cannot be attached is said once, in a warning.
+
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ContextItem } from '../protocolConversations';
+import { contextRefusal, fileContext, selectionContext } from './context';
+
+/** Searched at most; a bigger workspace is narrowed by typing in the QuickPick's filter. */
+const MAX_FILES = 5000;
+const EXCLUDE = '{**/node_modules/**,**/.git/**,**/target/**,**/dist/**,**/out/**}';
+
+function pathOf(doc: vscode.TextDocument): string {
+  return doc.isUntitled ? path.basename(doc.fileName) : vscode.workspace.asRelativePath(doc.uri, false);
+}
+
+/** Documents as file items; the refused ones are named in one warning. */
+function filesFrom(docs: readonly vscode.TextDocument[]): ContextItem[] {
+  const items: ContextItem[] = [];
+  const refused: string[] = [];
+  for (const doc of docs) {
+    const text = doc.getText();
+    const why = contextRefusal(pathOf(doc), text);
+    if (why) refused.push(why);
+    else items.push(fileContext(pathOf(doc), doc.languageId, text));
+  }
+  if (refused.length) void vscode.window.showWarningMessage(`Sidekick: ${refused.join(' ')}`);
+  return items;
+}
+
+export async function pickFiles(): Promise<ContextItem[]> {
+  const uris = await vscode.workspace.findFiles('**/*', EXCLUDE, MAX_FILES);
+  if (uris.length === 0) {
+    void vscode.window.showInformationMessage('Sidekick: this workspace has no files to attach.');
+    return [];
+  }
+  const picks = await vscode.window.showQuickPick(
+    uris
+      .map((uri) => ({ label: vscode.workspace.asRelativePath(uri, false), uri }))
+      .sort((a, b) => a.label.localeCompare(b.label)),
+    { title: 'Sidekick: Add File', placeHolder: 'Files to attach to the next question', canPickMany: true, matchOnDescription: true },
+  );
+  if (!picks?.length) return [];
+  const docs: vscode.TextDocument[] = [];
+  for (const pick of picks) {
+    try {
+      docs.push(await vscode.workspace.openTextDocument(pick.uri));
+    } catch {
+      // VS Code refuses to open binary files as text: the same answer as a NUL byte.
+      void vscode.window.showWarningMessage(`Sidekick: ${pick.label} cannot be read as text.`);
+    }
+  }
+  return filesFrom(docs);
+}
+
+export async function openEditors(): Promise<ContextItem[]> {
+  const uris = new Map<string, vscode.Uri>();
+  for (const tab of vscode.window.tabGroups.all.flatMap((g) => g.tabs)) {
+    if (tab.input instanceof vscode.TabInputText) uris.set(tab.input.uri.toString(), tab.input.uri);
+  }
+  const docs: vscode.TextDocument[] = [];
+  for (const uri of uris.values()) {
+    // An open document (unsaved edits and all) when the editor has it loaded.
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    try {
+      docs.push(open ?? (await vscode.workspace.openTextDocument(uri)));
+    } catch {
+      // A tab whose file went away: nothing to attach.
+    }
+  }
+  if (docs.length === 0) void vscode.window.showInformationMessage('Sidekick: no text editors are open.');
+  return filesFrom(docs);
+}
+
+/** Every non-empty selection of `editor` (multiple cursors give several items). */
+export function selections(editor: vscode.TextEditor | undefined): ContextItem[] {
+  const picked = editor?.selections.filter((s) => !s.isEmpty) ?? [];
+  if (!editor || picked.length === 0) {
+    void vscode.window.showInformationMessage('Sidekick: select some code in an editor first.');
+    return [];
+  }
+  const doc = editor.document;
+  const items: ContextItem[] = [];
+  for (const sel of picked) {
+    const text = doc.getText(sel);
+    const why = contextRefusal(pathOf(doc), text);
+    if (why) void vscode.window.showWarningMessage(`Sidekick: ${why}`);
+    // A selection ending at a line's start does not take that line.
+    else {
+      const endLine = sel.end.character === 0 && sel.end.line > sel.start.line ? sel.end.line : sel.end.line + 1;
+      items.push(selectionContext(pathOf(doc), doc.languageId, text, sel.start.line + 1, endLine));
+    }
+  }
+  return items;
+}
