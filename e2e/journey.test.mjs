@@ -317,6 +317,8 @@ describe('Sidekick in a real VS Code (code-server)', () => {
     await page.locator('.tabs-container .tab[aria-label^="hello.py"]').waitFor();
     await waitFor('hello.py in the editor', async () => (await editorText(page)).includes('Sidekick e2e workspace'));
     await page.locator('.activitybar .action-item [aria-label^="Sidekick"]').first().click();
+    // The activity bar's "Sidekick" hover would cover the view's first card: the mouse leaves it.
+    await page.mouse.move(800, 500);
     await chat().locator('[data-testid="empty-state"]').waitFor({ state: 'visible', timeout: TIMEOUTS.long });
     assert.equal(await chat().locator('[data-testid="header-model"]').innerText(), 'Not connected');
     // Nothing connected: no Disconnect in the view's title bar.
