@@ -140,13 +140,16 @@ impl ApiFailure {
     /// Makes every field the provider wrote safe to show and log: anything key-shaped masked,
     /// control characters and bidi overrides gone, lengths bounded. Applied where provider data
     /// enters (`http.rs`, `providers/sse.rs`), so nothing downstream sees it raw.
+    ///
+    /// Cleaning comes first: it drops control characters, and a key split by one (`sk-\x7f…`)
+    /// would otherwise escape the mask as two short tokens and be joined again by the cleaning.
     pub fn masked(mut self, key: Option<&str>) -> ApiFailure {
         if let Some(m) = self.message.as_mut() {
-            *m = untrusted::clean(&mask_secrets(m, key), 2000, false);
+            *m = mask_secrets(&untrusted::clean(m, 2000, false), key);
         }
         for field in [&mut self.code, &mut self.request_id, &mut self.param] {
             if let Some(v) = field.as_mut() {
-                *v = untrusted::clean(&mask_identifier(v, key), 200, true);
+                *v = mask_identifier(&untrusted::clean(v, 200, true), key);
             }
         }
         self
@@ -400,6 +403,30 @@ mod tests {
             for v in [&f.message, &f.code, &f.request_id, &f.param].into_iter().flatten() {
                 proptest::prop_assert!(!v.contains(&key), "{:?} shows {:?}", v, key);
                 proptest::prop_assert!(!v.chars().any(|c| c.is_control() && c != '\n' && c != '\t'));
+            }
+        }
+
+        /// A control character or bidi mark inside the key is dropped by the cleaning, which
+        /// rejoins the key: the mask must still find it (found by the `org_pages` fuzz target).
+        #[test]
+        fn a_key_split_by_an_invisible_character_stays_masked(
+            key in "sk-[A-Za-z0-9]{12,40}",
+            cut in 1usize..12,
+            mark in proptest::sample::select(vec!['\u{7f}', '\u{0}', '\u{202e}', '\u{200f}']),
+            field in 0usize..4,
+        ) {
+            let text = format!("Key {}{mark}{} is wrong", &key[..cut], &key[cut..]);
+            let mut f = ApiFailure::new(Category::InvalidKey, Some(401));
+            let slot = match field {
+                0 => &mut f.message,
+                1 => &mut f.code,
+                2 => &mut f.request_id,
+                _ => &mut f.param,
+            };
+            *slot = Some(text);
+            let f = f.masked(Some(&key));
+            for v in [&f.message, &f.code, &f.request_id, &f.param].into_iter().flatten() {
+                proptest::prop_assert!(!v.contains(&key), "{:?} shows {:?}", v, key);
             }
         }
 
