@@ -711,6 +711,33 @@ describe('Sidekick in a real VS Code (code-server)', () => {
     assert.ok((await cut.count()) >= 1, 'the killed answer shows as interrupted');
   });
 
+  step('5c @ attaches a workspace file: a chip, then an answer that quotes the file', async () => {
+    const input = chat().locator('[data-testid="prompt-input"]');
+    await input.fill('Summarize ');
+    await input.pressSequentially('@hell');
+    const option = chat().locator('[data-testid="mention-option"][data-path="hello.py"]');
+    await option.waitFor({ timeout: TIMEOUTS.medium });
+    await shot('5c-mention-list');
+    await input.press('Enter');
+    const chip = chat().locator('[data-testid="chips"] [data-testid="context-chip"]');
+    await waitFor('the hello.py chip', async () => (await chip.locator('.chip-label').innerText().catch(() => '')) === 'hello.py');
+    assert.equal(await input.inputValue(), 'Summarize ', 'the mention left the text');
+    await input.pressSequentially('please');
+    const before = await assistants().count();
+    await input.press('Enter');
+    await waitFor('the answer to the question with a file', async () => (await assistants().count()) === before + 1);
+    const answer = assistants().nth(before);
+    await settled(answer, ['done']);
+    // The fake echoes what it received: the file went upstream (step 2 put greet() in it),
+    // the question did not name it.
+    const said = await answer.innerText();
+    assert.match(said, /You said: File hello\.py/, said);
+    assert.match(said, /def greet\(name: str\) -> str:/, said);
+    const sent = chat().locator('[data-testid="message-user"]').last();
+    assert.equal(await sent.locator('[data-testid="sent-context"] .chip-label').innerText(), 'hello.py');
+    assert.equal(await chip.count(), 0, 'the chips went with the question');
+  });
+
   step('6 disconnect from the chat title bar: key gone, not connected, not_connected card', async () => {
     const { page } = s;
     assert.equal(keychainKey(), VALID_KEY);

@@ -1,11 +1,13 @@
 // Where attached context comes from in the editor: Add File… (a QuickPick of the workspace's
-// files), Add Open Editors (the text tabs, unsaved edits included), Add Selection. Each returns
-// the items to attach; what cannot be attached is said once, in a warning.
+// files), `@` in the prompt box (the same files, ranked as the user types), Add Open Editors
+// (the text tabs, unsaved edits included), Add Selection. Each returns the items to attach;
+// what cannot be attached is said once, in a warning.
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ContextItem } from '../protocolConversations';
 import { contextRefusal, fileContext, selectionContext } from './context';
+import { rankFiles } from './mentions';
 
 /** Searched at most; a bigger workspace is narrowed by typing in the QuickPick's filter. */
 const MAX_FILES = 5000;
@@ -29,19 +31,12 @@ function filesFrom(docs: readonly vscode.TextDocument[]): ContextItem[] {
   return items;
 }
 
-export async function pickFiles(): Promise<ContextItem[]> {
+async function workspaceFiles(): Promise<{ label: string; uri: vscode.Uri }[]> {
   const uris = await vscode.workspace.findFiles('**/*', EXCLUDE, MAX_FILES);
-  if (uris.length === 0) {
-    void vscode.window.showInformationMessage('Sidekick: this workspace has no files to attach.');
-    return [];
-  }
-  const picks = await vscode.window.showQuickPick(
-    uris
-      .map((uri) => ({ label: vscode.workspace.asRelativePath(uri, false), uri }))
-      .sort((a, b) => a.label.localeCompare(b.label)),
-    { title: 'Sidekick: Add File', placeHolder: 'Files to attach to the next question', canPickMany: true, matchOnDescription: true },
-  );
-  if (!picks?.length) return [];
+  return uris.map((uri) => ({ label: vscode.workspace.asRelativePath(uri, false), uri })).sort((a, b) => a.label.localeCompare(b.label));
+}
+
+async function readFiles(picks: readonly { label: string; uri: vscode.Uri }[]): Promise<ContextItem[]> {
   const docs: vscode.TextDocument[] = [];
   for (const pick of picks) {
     try {
@@ -52,6 +47,57 @@ export async function pickFiles(): Promise<ContextItem[]> {
     }
   }
   return filesFrom(docs);
+}
+
+export async function pickFiles(): Promise<ContextItem[]> {
+  const files = await workspaceFiles();
+  if (files.length === 0) {
+    void vscode.window.showInformationMessage('Sidekick: this workspace has no files to attach.');
+    return [];
+  }
+  const picks = await vscode.window.showQuickPick(files, {
+    title: 'Sidekick: Add File',
+    placeHolder: 'Files to attach to the next question',
+    canPickMany: true,
+    matchOnDescription: true,
+  });
+  return picks?.length ? readFiles(picks) : [];
+}
+
+/** How long one file listing answers `@` queries: typing a name asks many in a row. */
+const MENTION_LISTING_MS = 5000;
+
+/**
+ * The workspace's files for `@` mentions. Only a path it offered can be attached: the webview
+ * renders model output, so a path it sends is a choice among these, never a path to open.
+ */
+export class MentionFiles {
+  private listing: Promise<{ label: string; uri: vscode.Uri }[]> | undefined;
+  private listedAt = 0;
+  private readonly offered = new Map<string, vscode.Uri>();
+
+  async search(query: string): Promise<string[]> {
+    if (!this.listing || Date.now() - this.listedAt > MENTION_LISTING_MS) {
+      this.listedAt = Date.now();
+      this.listing = workspaceFiles();
+    }
+    const files = await this.listing;
+    const byLabel = new Map(files.map((f) => [f.label, f.uri]));
+    const found = rankFiles(
+      files.map((f) => f.label),
+      query,
+    );
+    // Offers of earlier queries stay valid: a pick may come while the next query is answered.
+    if (this.offered.size > 1000) this.offered.clear();
+    for (const label of found) this.offered.set(label, byLabel.get(label)!);
+    return found;
+  }
+
+  /** The items for a path offered by the last search; nothing for any other path. */
+  async attach(label: string): Promise<ContextItem[]> {
+    const uri = this.offered.get(label);
+    return uri ? readFiles([{ label, uri }]) : [];
+  }
 }
 
 export async function openEditors(): Promise<ContextItem[]> {

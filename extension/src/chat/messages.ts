@@ -3,6 +3,7 @@
 
 import type { ActiveSelection } from '../protocol';
 import { shortCount, type ChipView } from './context';
+import { MAX_MENTION_QUERY } from './mentions';
 import type { MessageView } from './state';
 
 /** One of the sidecar's conversations in the view's list. */
@@ -36,15 +37,15 @@ export type ToWebview =
   /** One message changed (a delta, a countdown start, a finish). */
   | { type: 'message'; message: MessageView; streaming: boolean }
   | { type: 'header'; header: HeaderView }
-  /** Put text into the prompt (Ask About Selection) and focus it. */
-  | { type: 'prefill'; text: string }
   | { type: 'focus' }
   /** How much of the model's window the next question would fill (`sidekick/countTokens`). */
   | { type: 'fill'; tokens: number; window: number | null }
   /** The files and selections attached to the next question. */
   | { type: 'context'; chips: ChipView[] }
   /** The conversation list's rows, for the search `query` they answer. */
-  | { type: 'conversations'; query: string; items: ConversationItem[] };
+  | { type: 'conversations'; query: string; items: ConversationItem[] }
+  /** Workspace files for the `@` mention `query` being typed, best first. */
+  | { type: 'mentions'; query: string; files: string[] };
 
 /** Webview → extension. */
 export type FromWebview =
@@ -67,6 +68,10 @@ export type FromWebview =
   | { type: 'attach'; what: AttachKind }
   /** Remove an attached item (its chip's key). */
   | { type: 'detach'; key: string }
+  /** An `@` mention is being typed: the files that answer `query`. */
+  | { type: 'mentionQuery'; query: string }
+  /** A file picked from the `@` list (one the extension offered). */
+  | { type: 'attachMention'; path: string }
   /** Show the conversation list, searched for `query` (full text, by the sidecar). */
   | { type: 'listConversations'; query: string }
   | { type: 'openConversation'; id: string }
@@ -87,6 +92,8 @@ const FROM_TYPES = new Set([
   'edit',
   'attach',
   'detach',
+  'mentionQuery',
+  'attachMention',
   'listConversations',
   'openConversation',
   'renameConversation',
@@ -131,6 +138,10 @@ export function parseFromWebview(value: unknown): FromWebview | undefined {
       return typeof m.what === 'string' && ATTACH_KINDS.has(m.what) ? { type: 'attach', what: m.what as AttachKind } : undefined;
     case 'detach':
       return typeof m.key === 'string' ? { type: 'detach', key: m.key } : undefined;
+    case 'mentionQuery':
+      return typeof m.query === 'string' && m.query.length <= MAX_MENTION_QUERY ? { type: 'mentionQuery', query: m.query } : undefined;
+    case 'attachMention':
+      return typeof m.path === 'string' && m.path.length > 0 && m.path.length <= 4096 ? { type: 'attachMention', path: m.path } : undefined;
     case 'listConversations':
       return typeof m.query === 'string' ? { type: 'listConversations', query: m.query.slice(0, 200) } : undefined;
     default:

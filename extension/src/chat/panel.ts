@@ -15,7 +15,7 @@ import {
   type ProvidersState,
 } from '../protocol';
 import type { ContextItem, ConversationSummary } from '../protocolConversations';
-import { openEditors, pickFiles, selections } from './attach';
+import { MentionFiles, openEditors, pickFiles, selections } from './attach';
 import { addContext, chipFor, contextKey, removeContext } from './context';
 import { importable, instructionsFrom, relativeTime, storedCut, viewsFromStored } from './conversations';
 import { makeNonce, webviewHtml } from './html';
@@ -90,6 +90,7 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
   private listed: ConversationSummary[] = [];
   private listQuery = '';
   private redoing = false;
+  private readonly mentionFiles = new MentionFiles();
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -280,6 +281,10 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
         return this.countFill();
       case 'attach':
         return this.attachFrom(message.what);
+      case 'mentionQuery':
+        return this.post({ type: 'mentions', query: message.query, files: await this.mentionFiles.search(message.query) });
+      case 'attachMention':
+        return this.attach(await this.mentionFiles.attach(message.path));
       case 'detach':
         this.attached = removeContext(this.attached, message.key);
         this.postContext();

@@ -1,28 +1,5 @@
-// Builds the prompt text for "Ask About Selection": the selection fenced, with its file name and
-// language. Pure.
-
-/** A fence longer than any run of backticks inside the code, so the code cannot close it. */
-export function fenceFor(code: string): string {
-  const longest = Math.max(0, ...Array.from(code.matchAll(/`+/g), (m) => m[0].length));
-  return '`'.repeat(Math.max(3, longest + 1));
-}
-
-export interface SelectionInfo {
-  /** Workspace-relative path (or the file name of an untitled document). */
-  fileName: string;
-  languageId: string;
-  text: string;
-  /** 1-based, inclusive. */
-  startLine: number;
-  endLine: number;
-}
-
-export function selectionPrompt(sel: SelectionInfo): string {
-  const fence = fenceFor(sel.text);
-  const lines = sel.startLine === sel.endLine ? `line ${sel.startLine}` : `lines ${sel.startLine}–${sel.endLine}`;
-  const body = sel.text.endsWith('\n') ? sel.text : `${sel.text}\n`;
-  return `In \`${sel.fileName}\` (${lines}, ${sel.languageId}):\n\n${fence}${sel.languageId}\n${body}${fence}\n\n`;
-}
+// Code from answers going into the editor: the text to insert and the language of a new
+// document. Pure.
 
 /**
  * The text to insert for a code block: a block that would run into code after the cursor gets

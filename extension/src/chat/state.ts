@@ -58,8 +58,6 @@ export type ChatAction =
   | { type: 'stopped'; chatId: string }
   | { type: 'failed'; chatId: string; card: GuidanceCard; partialText: string | null }
   | { type: 'fixed'; id: string }
-  /** Retry: the last answer (failed, stopped or cut off) and its question leave, to be asked again. */
-  | { type: 'retracted'; id: string }
   /** Edit or Regenerate: message `id` and everything after it leave. */
   | { type: 'truncated'; id: string }
   | { type: 'cleared' }
@@ -184,8 +182,6 @@ export function reduce(state: ChatViewState, action: ChatAction): ChatViewState 
       messages[index] = { ...m, fixed: true };
       return { messages };
     }
-    case 'retracted':
-      return retryable(state, action.id) ? { messages: state.messages.slice(0, -2) } : state;
     case 'truncated': {
       const index = state.messages.findIndex((m) => m.id === action.id);
       return index < 0 ? state : { messages: state.messages.slice(0, index) };

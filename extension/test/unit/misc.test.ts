@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { contentSecurityPolicy, makeNonce, webviewHtml } from '../../src/chat/html';
 import { parseFromWebview } from '../../src/chat/messages';
-import { fenceFor, insertionText, languageForFence, selectionPrompt } from '../../src/chat/prompt';
+import { insertionText, languageForFence } from '../../src/chat/prompt';
 import { initializationOptions, serverSettings, settingsQuery } from '../../src/settings';
 import { usageLine, usd } from '../../src/chat/usage';
 import { spendView, thisMonth } from '../../src/usage/spend';
@@ -41,23 +41,6 @@ describe('settings', () => {
   });
   it('skips wrong-typed values (the server would warn and use its default anyway)', () => {
     assert.deepEqual(serverSettings((k) => (k === 'deltaIntervalMs' ? 'fast' : undefined)), {});
-  });
-});
-
-describe('selection prompt', () => {
-  it('fences the selection with file name, lines and language', () => {
-    assert.equal(
-      selectionPrompt({ fileName: 'src/a.ts', languageId: 'typescript', text: 'let a = 1;', startLine: 3, endLine: 3 }),
-      'In `src/a.ts` (line 3, typescript):\n\n```typescript\nlet a = 1;\n```\n\n',
-    );
-  });
-  it('uses a fence longer than any backticks inside', () => {
-    assert.equal(fenceFor('a ``` b'), '````');
-    assert.equal(fenceFor('plain'), '```');
-    assert.match(
-      selectionPrompt({ fileName: 'README.md', languageId: 'markdown', text: '```js\nx\n```\n', startLine: 1, endLine: 3 }),
-      /^In `README.md` \(lines 1–3, markdown\):\n\n````markdown\n```js\nx\n```\n````\n\n$/,
-    );
   });
 });
 

@@ -116,10 +116,9 @@ describe('chat state reducer', () => {
     assert.equal(answer(s).text, '');
   });
 
-  it('Retry takes back only the last failed, stopped or cut-off answer and its question', () => {
+  it('Retry (and Regenerate) take only the last failed, stopped or cut-off answer and its question', () => {
     const failed = run(sent, { type: 'failed', chatId: 'c1', card: cardFor(guidance(), 0), partialText: null });
     assert.equal(retryable(failed, 'a1'), 'Hi');
-    assert.deepEqual(reduce(failed, { type: 'retracted', id: 'a1' }).messages, []);
     const stopped = run(sent, delta(1, 'Hel'), { type: 'stopped', chatId: 'c1' });
     assert.equal(retryable(stopped, 'a1'), 'Hi');
     // Not a finished answer, not a streaming one, not an older one.
@@ -127,7 +126,6 @@ describe('chat state reducer', () => {
     assert.equal(retryable(run(sent), 'a1'), undefined);
     const later = reduce(failed, { type: 'userSent', userId: 'u2', assistantId: 'a2', chatId: 'c2', text: 'Again' });
     assert.equal(retryable(later, 'a1'), undefined);
-    assert.equal(reduce(later, { type: 'retracted', id: 'a1' }), later, 'nothing changes');
   });
 
   it('a card fixed by its button is marked, once, and only a card', () => {

@@ -349,15 +349,14 @@ describe('chat webview', () => {
     await v.close();
   });
 
-  it('prefills the prompt (Ask About Selection) and keeps the draft in webview state', async () => {
+  it('keeps the draft in webview state as it is typed, and focuses the prompt when asked', async () => {
     v = await openView(h);
     const { page } = v;
-    await v.send({ type: 'prefill', text: 'In `a.ts` (line 1, typescript):\n\n```typescript\nx\n```\n\n' });
-    await page.waitForFunction(() => (document.querySelector('[data-testid="prompt-input"]') as HTMLTextAreaElement).value.startsWith('In `a.ts`'));
-    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'prompt-input');
-    assert.deepEqual(await page.evaluate(() => window.__vsState), {
-      draft: 'In `a.ts` (line 1, typescript):\n\n```typescript\nx\n```\n\n',
-    });
+    await page.fill('[data-testid="prompt-input"]', 'half a question');
+    await page.waitForFunction(() => (window.__vsState as { draft?: string } | undefined)?.draft === 'half a question');
+    await page.locator('[data-testid="new-chat"]').focus();
+    await v.send({ type: 'focus' });
+    await page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'prompt-input');
     await v.close();
   });
 

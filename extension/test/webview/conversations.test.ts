@@ -171,6 +171,54 @@ describe('chat webview: conversations, edit, context', () => {
     await v.close();
   });
 
+  it('@ offers the files the extension found; Enter attaches one and takes the mention out', async () => {
+    v = await openView(h);
+    const { page } = v;
+    const box = page.locator('[data-testid="prompt-input"]');
+    await box.click();
+    await page.keyboard.type('Explain @hel');
+    await v.waitForPosted({ type: 'mentionQuery', query: 'hel' } as never);
+    // An answer to an older query is not shown.
+    await v.send({ type: 'mentions', query: 'he', files: ['stale.py'] });
+    await v.send({ type: 'mentions', query: 'hel', files: ['hello.py', 'src/<b>help</b>.md'] });
+    await page.waitForSelector('[data-testid="mention-option"]');
+    const rows = await page.$$eval('[data-testid="mention-option"]', (els) => els.map((e) => [e.textContent, e.getAttribute('aria-selected')]));
+    assert.deepEqual(rows, [
+      ['hello.py', 'true'],
+      ['src/<b>help</b>.md', 'false'],
+    ], 'a path is text, never HTML');
+    assert.equal(await box.getAttribute('aria-expanded'), 'true');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await page.getAttribute('[data-testid="mention-option"].active', 'data-path'), 'hello.py', 'Down wraps around');
+    await page.keyboard.press('Enter');
+    await v.waitForPosted({ type: 'attachMention', path: 'hello.py' } as never);
+    assert.equal(await box.inputValue(), 'Explain ', 'the mention left the text; nothing was sent');
+    assert.equal(await page.isHidden('[data-testid="mention-list"]'), true);
+    assert.equal((await v.posted()).filter((m) => m.type === 'send').length, 0);
+
+    // Escape closes the list without stopping or sending; Enter then sends.
+    await page.keyboard.type('@zz');
+    await v.waitForPosted({ type: 'mentionQuery', query: 'zz' } as never);
+    await v.send({ type: 'mentions', query: 'zz', files: [] });
+    await page.waitForFunction(() => document.querySelector('[data-testid="mention-empty"]')?.textContent === 'No file matches.');
+    await page.keyboard.press('Escape');
+    assert.equal(await page.isHidden('[data-testid="mention-list"]'), true);
+    await page.keyboard.press('Enter');
+    await v.waitForPosted({ type: 'send', text: 'Explain @zz' } as never);
+
+    // A click picks too; an @ inside a word (an address) asks nothing.
+    await page.keyboard.type('mail me@example.com or @');
+    await v.waitForPosted({ type: 'mentionQuery', query: '' } as never);
+    assert.equal((await v.posted()).some((m) => m.type === 'mentionQuery' && m.query.includes('example')), false);
+    await v.send({ type: 'mentions', query: '', files: ['a.ts', 'b.ts'] });
+    await page.locator('[data-testid="mention-option"][data-path="b.ts"]').click();
+    await v.waitForPosted({ type: 'attachMention', path: 'b.ts' } as never);
+    assert.equal(await box.inputValue(), 'mail me@example.com or ');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'prompt-input');
+    await v.close();
+  });
+
   it('the window fill counts attachments too: the view shows whatever the extension counted', async () => {
     v = await openView(h);
     const { page } = v;

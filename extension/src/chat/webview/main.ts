@@ -8,6 +8,7 @@ import type { MessageView } from '../state';
 import { renderInto } from './markdown';
 import { usageLine } from '../usage';
 import { el } from './dom';
+import { mentionPicker } from './mentions';
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;
@@ -45,7 +46,7 @@ emptyState.append(
   el('p', {
     text: 'Type a question below. Enter sends, Shift+Enter starts a new line, Up recalls your last question, Escape stops an answer.',
   }),
-  el('p', { text: 'Select code in an editor and run “Sidekick: Ask About Selection” to ask about it.' }),
+  el('p', { text: 'Type @ to attach a workspace file, or select code in an editor and run “Sidekick: Ask About Selection”.' }),
 );
 
 const list = el('div', { className: 'messages' });
@@ -79,7 +80,7 @@ const contextBar = el('div', { className: 'context-bar' }, chips, el('div', { cl
 
 const input = el('textarea', { className: 'prompt', testId: 'prompt-input' });
 input.rows = 2;
-input.placeholder = 'Ask a question (Enter to send, Shift+Enter for a new line)';
+input.placeholder = 'Ask a question (Enter to send, Shift+Enter for a new line, @ to attach a file)';
 input.setAttribute('aria-label', 'Your question');
 const sendButton = el('button', { className: 'primary', testId: 'send', text: 'Send' });
 sendButton.type = 'button';
@@ -90,12 +91,14 @@ stopButton.title = 'Stop the answer (Escape)';
 stopButton.hidden = true;
 const newChatButton = el('button', { className: 'secondary', testId: 'new-chat', text: 'New Chat' });
 newChatButton.type = 'button';
+const mentions = mentionPicker(input, post, typed);
 const fill = el('span', { className: 'window-fill', testId: 'window-fill' });
 fill.title = 'Tokens the next question would send (an estimate), of the model\'s window';
 const composer = el(
   'footer',
   { className: 'composer' },
   contextBar,
+  mentions.element,
   input,
   el('div', { className: 'composer-buttons' }, fill, newChatButton, stopButton, sendButton),
 );
@@ -481,14 +484,6 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     case 'header':
       setHeader(msg.header);
       break;
-    case 'prefill':
-      input.value = msg.text;
-      saveDraft();
-      fitInput();
-      input.focus();
-      input.setSelectionRange(input.value.length, input.value.length);
-      input.scrollTop = input.scrollHeight;
-      break;
     case 'focus':
       input.focus();
       break;
@@ -497,6 +492,9 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       break;
     case 'conversations':
       setConversations(msg.query, msg.items);
+      break;
+    case 'mentions':
+      mentions.show(msg.query, msg.files);
       break;
     case 'fill': {
       const f = fillText(msg.tokens, msg.window);
@@ -514,6 +512,7 @@ function send(): void {
   const text = input.value.trim();
   if (!text || streaming) return;
   post({ type: 'send', text });
+  mentions.close();
   input.value = '';
   saveDraft();
   fitInput();
@@ -528,6 +527,7 @@ function lastQuestion(): string | undefined {
 }
 
 input.addEventListener('keydown', (e) => {
+  if (mentions.onKey(e)) return;
   if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
     e.preventDefault();
     send();
@@ -546,12 +546,22 @@ input.addEventListener('keydown', (e) => {
   }
 });
 let draftTimer: ReturnType<typeof setTimeout> | undefined;
-input.addEventListener('input', () => {
+/** The text changed (typed, or a mention taken out): kept, fitted, its fill recounted. */
+function typed(): void {
   saveDraft();
   fitInput();
   // The fill is counted by the sidecar: at most one ask per pause in typing.
   if (draftTimer) clearTimeout(draftTimer);
   draftTimer = setTimeout(() => post({ type: 'draft', text: input.value }), 250);
+}
+input.addEventListener('input', () => {
+  typed();
+  mentions.update();
+});
+// The caret moving in or out of a mention opens or closes its list.
+input.addEventListener('click', () => mentions.update());
+input.addEventListener('keyup', (e) => {
+  if (['ArrowLeft', 'ArrowRight', 'Home', 'End'].includes(e.key)) mentions.update();
 });
 window.addEventListener('resize', fitInput);
 sendButton.addEventListener('click', send);
