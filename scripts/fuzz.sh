@@ -3,22 +3,40 @@
 # and transport guard, the stream decoders, failure classification, settings parsing,
 # organization pages, prompt rendering and search queries
 # (fuzz/fuzz_targets/). Seeds come from fuzz/seeds/ (and the fake's recorded bodies).
-#   scripts/fuzz.sh [SECONDS_PER_TARGET]     default 30 (CI); docs/fuzzing.md has a long run
+#
+#   scripts/fuzz.sh [SECONDS_PER_TARGET]   explore: a random seed, the corpus kept between runs
+#                                          in target/fuzz-corpus/ (default 30 s; docs/fuzzing.md)
+#   scripts/fuzz.sh --ci                   the test command's run: the same inputs on every
+#                                          machine (fixed seed, fixed number of runs, the seeds
+#                                          only), so a failure is a bug anyone can replay
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root/fuzz"
+mode=explore
 seconds=${1:-30}
+if [ "${1:-}" = "--ci" ]; then
+  mode=ci
+  seconds=120 # a ceiling only: the runs below end far sooner
+fi
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz@0.13.2
 cargo +nightly fuzz build -O --sanitizer none
 for target in $(cargo +nightly fuzz list); do
-  corpus="$root/target/fuzz-corpus/$target"
-  mkdir -p "$corpus"
+  if [ "$mode" = ci ]; then
+    corpus=$(mktemp -d)
+    # 300,000 inputs: 10–40 s per target here, whatever the machine's speed the same inputs.
+    limits=(-seed=1 -runs=300000)
+  else
+    corpus="$root/target/fuzz-corpus/$target"
+    mkdir -p "$corpus"
+    limits=()
+  fi
   seeds=()
   [ -d "seeds/$target" ] && seeds=("seeds/$target")
-  echo "== fuzz $target for ${seconds}s"
+  echo "== fuzz $target ($mode)"
   cargo +nightly fuzz run -O --sanitizer none "$target" "$corpus" "${seeds[@]}" -- \
-    -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 2>&1 | grep -E '^(stat::|INFO: seed|#[0-9]+[[:space:]]+DONE|==|SUMMARY|Done)' || true
+    -max_total_time="$seconds" "${limits[@]}" -rss_limit_mb=2048 -print_final_stats=1 2>&1 | grep -E '^(stat::|INFO: seed|#[0-9]+[[:space:]]+DONE|==|SUMMARY|Done)' || true
+  [ "$mode" = ci ] && rm -rf "$corpus"
   # A crash leaves an artifact and fails the run.
   if ls artifacts/"$target"/crash-* >/dev/null 2>&1; then
     echo "fuzz: $target crashed: $(ls artifacts/"$target"/crash-*)" >&2

@@ -24,8 +24,8 @@ npm run --silent typecheck
 step "Rust: unit and integration tests (real keychain in a private D-Bus session)"
 scripts/with-keyring.sh cargo test --workspace --locked
 
-step "fuzzing: every target for a bounded time (nightly, cargo-fuzz; docs/fuzzing.md)"
-scripts/fuzz.sh 20
+step "fuzzing: every target on the same 300,000 inputs everywhere (nightly, cargo-fuzz; docs/fuzzing.md)"
+scripts/fuzz.sh --ci
 
 step "extension: unit and webview tests"
 npm test
