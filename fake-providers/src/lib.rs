@@ -28,6 +28,7 @@ mod routes;
 mod script;
 mod server;
 pub mod sse;
+mod tls;
 pub mod triggers;
 
 pub use anthropic::AnthropicHint;

@@ -2,7 +2,6 @@
 //! to the models list or the chat of that flavor.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -29,7 +28,7 @@ pub(crate) struct Ctx {
 
 pub(crate) async fn handle(
     State(shared): State<Arc<Shared>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(crate::server::Peer(peer)): ConnectInfo<crate::server::Peer>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,

@@ -67,6 +67,30 @@ pub(crate) struct Config {
     pub(crate) admin_keys: Vec<String>,
     /// What `GET /v1/organization/spend_limit` says; None answers 404 as the API does today.
     pub(crate) spend_limit_usd: Option<f64>,
+    /// HTTPS with a certificate from a test CA made on start (`FakeHandle::ca_pem`).
+    pub(crate) tls: bool,
+}
+
+/// The client's address, for plain and TLS connections alike (axum knows only TCP's).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Peer(pub(crate) SocketAddr);
+
+impl
+    axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tokio::net::TcpListener>>
+    for Peer
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, tokio::net::TcpListener>) -> Self {
+        Peer(*stream.remote_addr())
+    }
+}
+
+impl
+    axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, crate::tls::TlsListener>>
+    for Peer
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, crate::tls::TlsListener>) -> Self {
+        Peer(*stream.remote_addr())
+    }
 }
 
 /// Configures a fake server; `FakeProvider::builder()`.
@@ -98,6 +122,7 @@ impl FakeProvider {
                 triggers: false,
                 admin_keys: vec![crate::organization::DEFAULT_ADMIN_KEY.to_owned()],
                 spend_limit_usd: None,
+                tls: false,
             },
         }
     }
@@ -204,6 +229,14 @@ impl Builder {
         self
     }
 
+    /// Serves HTTPS, as the real providers do, with a certificate for `127.0.0.1` and
+    /// `localhost` signed by a CA made for this server: a client trusts it only when given
+    /// `FakeHandle::ca_pem` (e.g. in a file named by `SSL_CERT_FILE`).
+    pub fn tls(mut self, on: bool) -> Self {
+        self.config.tls = on;
+        self
+    }
+
     pub async fn start(mut self) -> io::Result<FakeHandle> {
         if !self.config.models_set {
             self.config.models = match self.config.flavor {
@@ -216,6 +249,12 @@ impl Builder {
         }
         let listener = tokio::net::TcpListener::bind(self.config.bind).await?;
         let addr = listener.local_addr()?;
+        let tls = if self.config.tls {
+            Some(crate::tls::make()?)
+        } else {
+            None
+        };
+        let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let (events, _) = watch::channel(0u64);
         let shared = Arc::new(Shared {
@@ -236,17 +275,34 @@ impl Builder {
             .with_state(shared.clone());
         let mut signal = shutdown_rx;
         let task = tokio::spawn(async move {
-            let app = app.into_make_service_with_connect_info::<SocketAddr>();
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let app = app.into_make_service_with_connect_info::<Peer>();
+            let stop = async move {
                 let _ = signal.wait_for(|stop| *stop).await;
-            });
-            if let Err(e) = serve.await {
+            };
+            let served = match tls {
+                Some(tls) => {
+                    let listener = crate::tls::TlsListener {
+                        tcp: listener,
+                        acceptor: tls.acceptor,
+                    };
+                    axum::serve(listener, app)
+                        .with_graceful_shutdown(stop)
+                        .await
+                }
+                None => {
+                    axum::serve(listener, app)
+                        .with_graceful_shutdown(stop)
+                        .await
+                }
+            };
+            if let Err(e) = served {
                 eprintln!("fake-providers: server stopped: {e}");
             }
         });
         Ok(FakeHandle {
             shared,
             addr,
+            ca_pem,
             shutdown_tx,
             task: Mutex::new(Some(task)),
         })
@@ -351,6 +407,7 @@ impl Drop for StreamGuard {
 pub struct FakeHandle {
     shared: Arc<Shared>,
     addr: SocketAddr,
+    ca_pem: Option<String>,
     shutdown_tx: watch::Sender<bool>,
     task: Mutex<Option<JoinHandle<()>>>,
 }
@@ -361,10 +418,20 @@ impl FakeHandle {
     /// Gemini.
     pub fn base_url(&self) -> String {
         format!(
-            "http://{}{}",
+            "{}://{}{}",
+            if self.ca_pem.is_some() {
+                "https"
+            } else {
+                "http"
+            },
             self.addr,
             self.shared.config.flavor.base_path()
         )
+    }
+
+    /// The PEM of the CA that signed an HTTPS server's certificate (`Builder::tls`).
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     pub fn addr(&self) -> SocketAddr {

@@ -179,10 +179,14 @@ struct Env {
     demo_url: Option<String>,
     /// `SIDEKICK_LEDGER=off`: the baseline of the ledger's cost.
     ledger_off: bool,
+    /// Another build of the sidecar (the `tls` benchmark's baseline); None: `sidecar_bin()`.
+    bin: Option<PathBuf>,
+    /// The trust store the sidecar reads (`SSL_CERT_FILE`): the HTTPS fake's CA.
+    roots: Option<PathBuf>,
 }
 
 fn sidecar_command(env: &Env) -> Command {
-    let mut cmd = Command::new(sidecar_bin());
+    let mut cmd = Command::new(env.bin.clone().unwrap_or_else(sidecar_bin));
     if pinning() {
         use std::os::unix::process::CommandExt;
         // SAFETY: between fork and exec, only the async-signal-safe sched_setaffinity runs.
@@ -208,6 +212,9 @@ fn sidecar_command(env: &Env) -> Command {
         None => cmd.env_remove("SIDEKICK_DEMO_BASE_URL"),
     };
     cmd.env_remove("OPENAI_ADMIN_KEY");
+    if let Some(roots) = &env.roots {
+        cmd.env("SSL_CERT_FILE", roots).env_remove("SSL_CERT_DIR");
+    }
     if env.ledger_off {
         cmd.env("SIDEKICK_LEDGER", "off");
     } else {
@@ -530,7 +537,80 @@ impl Bench {
             service: format!("sidekick-bench-{}", std::process::id()),
             demo_url: Some(self.fake.base_url()),
             ledger_off: false,
+            bin: None,
+            roots: None,
         }
+    }
+
+    /// HTTPS: this build against another (`SIDEKICK_TLS_BASELINE_BIN`, e.g. one on aws-lc), on
+    /// a fake serving TLS with a CA of its own, interleaved rep by rep: `connect` (a fresh
+    /// sidecar's first request: the trust store loaded, the TCP and TLS handshakes, the model
+    /// list) and a 2,000-chunk burst over that connection (TLS decryption in the relay).
+    fn tls(&self, reps: usize) -> Value {
+        let fake = self
+            .rt
+            .block_on(FakeProvider::builder().require_key(false).tls(true).start())
+            .expect("HTTPS fake starts");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let roots = dir.path().join("roots.pem");
+        std::fs::write(&roots, fake.ca_pem().expect("a CA")).expect("write the CA");
+        let baseline = std::env::var_os("SIDEKICK_TLS_BASELINE_BIN").map(PathBuf::from);
+        let mut builds = vec![("this", None)];
+        if let Some(b) = &baseline {
+            builds.push(("baseline", Some(b.clone())));
+        }
+        let steps = answer_steps(2000, Duration::ZERO);
+        let mut connect: Vec<Vec<f64>> = vec![Vec::new(); builds.len()];
+        let mut burst: Vec<Vec<f64>> = vec![Vec::new(); builds.len()];
+        for rep in 0..reps + 1 {
+            for k in 0..builds.len() {
+                // Alternate which goes first, so neither always gets the warmer machine.
+                let i = if rep % 2 == 0 {
+                    k
+                } else {
+                    builds.len() - 1 - k
+                };
+                let env = Env {
+                    demo_url: Some(fake.base_url()),
+                    bin: builds[i].1.clone(),
+                    roots: Some(roots.clone()),
+                    ..self.env()
+                };
+                let mut s = Sidecar::start(&env);
+                let t = Instant::now();
+                s.connect_demo();
+                let connect_ms = ms(t.elapsed());
+                fake.push(Reply::Sse(steps.clone()));
+                let run = sidecar_chat(&mut s, &format!("tls-{rep}-{i}"));
+                // The first rep warms the page cache for both binaries.
+                if rep > 0 {
+                    connect[i].push(connect_ms);
+                    burst[i].push(ms(run.ttlt));
+                }
+            }
+        }
+        let mut out = serde_json::Map::new();
+        for (i, (name, bin)) in builds.iter().enumerate() {
+            let path = bin.clone().unwrap_or_else(sidecar_bin);
+            let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            out.insert(
+                (*name).into(),
+                json!({ "bin": path.display().to_string(), "bytes": bytes,
+                        "connect_ms": stats(&connect[i]), "burst_2000_ttlt_ms": stats(&burst[i]) }),
+            );
+        }
+        if builds.len() == 2 {
+            out.insert(
+                "connect_this_over_baseline".into(),
+                json!(median(&connect[0]) / median(&connect[1])),
+            );
+            out.insert(
+                "burst_this_over_baseline".into(),
+                json!(median(&burst[0]) / median(&burst[1])),
+            );
+        }
+        println!("tls: {}", serde_json::to_string_pretty(&out).expect("json"));
+        Value::Object(out)
     }
 
     /// The ledger's cost: the same burst through a sidecar with the ledger on and one with
@@ -1117,10 +1197,8 @@ impl Bench {
             )
             .expect("fake starts");
         let env = Env {
-            home: tempfile::tempdir().expect("temp dir"),
-            service: format!("sidekick-bench-{}", std::process::id()),
             demo_url: Some(fake.base_url()),
-            ledger_off: false,
+            ..self.env()
         };
         let mut s = Sidecar::start(&env);
         s.call("sidekick/connect", json!({ "provider": "demo" }));
@@ -1218,7 +1296,11 @@ fn main() {
         .build()
         .expect("runtime");
     let bench = Bench {
-        http: reqwest::Client::new(),
+        http: {
+            // The direct reader's client takes the process's TLS cryptography, as the sidecar's.
+            sidekick_server::http::install_tls_crypto();
+            reqwest::Client::new()
+        },
         fake,
         rt,
         direct_rt,
@@ -1226,7 +1308,7 @@ fn main() {
     };
 
     // `--only a,b` runs a subset (cold_start, idle, relay [= relay_burst + relay_paced],
-    // throughput, cancel, ledger, org, conversations, concurrent, model_search).
+    // throughput, cancel, ledger, org, conversations, tls, concurrent, model_search).
     let only: Option<Vec<String>> = args
         .iter()
         .position(|a| a == "--only")
@@ -1286,6 +1368,9 @@ fn main() {
     }
     if wants("conversations") {
         report.insert("conversations".into(), bench.conversations(bench.reps(100)));
+    }
+    if wants("tls") {
+        report.insert("tls".into(), bench.tls(bench.reps(20)));
     }
     if wants("concurrent") {
         report.insert("concurrent".into(), bench.concurrent_rss(100));

@@ -37,7 +37,7 @@ pub struct Conversations {
 fn new_id(prefix: &str) -> String {
     let mut bytes = [0u8; 12];
     // The OS's generator does not fail in practice; a clock-based id is the fallback.
-    if aws_lc_rs::rand::fill(&mut bytes).is_err() {
+    if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).is_err() {
         bytes[..8].copy_from_slice(&now_ms().to_le_bytes());
     }
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();

@@ -12,9 +12,21 @@ use futures_util::{Stream, StreamExt};
 use crate::failure::{ApiFailure, ProviderError, RawFailure, TimeoutPhase, classify_transport};
 use crate::secrets::ApiKey;
 
+/// Makes ring the process's TLS cryptography, before any HTTP client is built: reqwest (built
+/// without a provider of its own) and the OTLP exporter's client both take the process
+/// default. Idempotent.
+pub fn install_tls_crypto() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Err means another provider is installed already; whichever it is, TLS works.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
 /// The shared client: one connection pool for every request. Proxies come from
 /// `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY`, which reqwest reads by default.
 fn shared_client() -> Result<reqwest::Client, reqwest::Error> {
+    install_tls_crypto();
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(15))
         .user_agent(concat!("sidekick-server/", env!("CARGO_PKG_VERSION")))

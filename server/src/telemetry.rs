@@ -42,6 +42,7 @@ pub fn init() {
         if !configured(|v| std::env::var(v).ok()) {
             return None;
         }
+        crate::http::install_tls_crypto();
         let exporter = SpanExporter::builder()
             .with_http()
             .with_protocol(Protocol::HttpBinary)

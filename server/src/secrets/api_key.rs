@@ -64,7 +64,7 @@ impl ApiKey {
     pub fn fingerprint(&self) -> String {
         let mut input = b"sidekick key fingerprint\0".to_vec();
         input.extend_from_slice(self.expose().as_bytes());
-        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &input);
+        let digest = ring::digest::digest(&ring::digest::SHA256, &input);
         digest.as_ref()[..16]
             .iter()
             .map(|b| format!("{b:02x}"))
