@@ -24,7 +24,7 @@ npm run --silent typecheck
 step "Rust: unit and integration tests (real keychain in a private D-Bus session)"
 scripts/with-keyring.sh cargo test --workspace --locked
 
-step "fuzzing: every target on the same 300,000 inputs everywhere (nightly, cargo-fuzz; docs/fuzzing.md)"
+step "fuzzing: every target on the same inputs everywhere (nightly, cargo-fuzz; docs/fuzzing.md)"
 scripts/fuzz.sh --ci
 
 step "extension: unit and webview tests"
