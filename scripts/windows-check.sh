@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Windows sidecar in CI: cross-built for x86_64-pc-windows-gnu (rustup's target, Debian's
 # MinGW-w64 linker: .cargo/config.toml), then run under Wine: `--version` and a short stdio
-# session over pipes (scripts/windows-smoke.py). A debug build: the release one is what
+# session over pipes (scripts/stdio-smoke.py). A debug build: the release one is what
 # `npm run package -- --target win32-x64` makes (docs/platforms.md).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,4 +16,5 @@ cp "$target/$triple/debug/sidekick-server.exe" "$run/"
 # Wine 8 lacks bcryptprimitives.dll (Rust's std imports ProcessPrng from it): a stand-in for
 # the test only, next to the .exe.
 x86_64-w64-mingw32-gcc -shared -O2 -o "$run/bcryptprimitives.dll" scripts/wine-bcryptprimitives.c -ladvapi32
-python3 scripts/windows-smoke.py "$run/sidekick-server.exe"
+export WINEDEBUG=-all WINEPREFIX="$run/wine"
+python3 scripts/stdio-smoke.py "${WINE:-/usr/lib/wine/wine64}" "$run/sidekick-server.exe"
