@@ -141,15 +141,22 @@ impl ApiFailure {
     /// control characters and bidi overrides gone, lengths bounded. Applied where provider data
     /// enters (`http.rs`, `providers/sse.rs`), so nothing downstream sees it raw.
     ///
-    /// Cleaning comes first: it drops control characters, and a key split by one (`sk-\x7f…`)
-    /// would otherwise escape the mask as two short tokens and be joined again by the cleaning.
+    /// The order matters. Cleaning comes before the mask: it drops control and invisible
+    /// characters, and a key split by one (`sk-\x7f…`) would otherwise escape the mask as two
+    /// short words and be joined again by the cleaning. The cut to length comes after: a key
+    /// cut in two by it would leave a piece too short to look like a key.
     pub fn masked(mut self, key: Option<&str>) -> ApiFailure {
+        let bounded =
+            |text: &str, max: usize, one_line: bool, mask: fn(&str, Option<&str>) -> String| {
+                let whole = untrusted::clean(text, usize::MAX, one_line);
+                untrusted::clean(&mask(&whole, key), max, one_line)
+            };
         if let Some(m) = self.message.as_mut() {
-            *m = mask_secrets(&untrusted::clean(m, 2000, false), key);
+            *m = bounded(m, 2000, false, mask_secrets);
         }
         for field in [&mut self.code, &mut self.request_id, &mut self.param] {
             if let Some(v) = field.as_mut() {
-                *v = mask_identifier(&untrusted::clean(v, 200, true), key);
+                *v = bounded(v, 200, true, mask_identifier);
             }
         }
         self
@@ -412,10 +419,15 @@ mod tests {
         fn a_key_split_by_an_invisible_character_stays_masked(
             key in "sk-[A-Za-z0-9]{12,40}",
             cut in 1usize..12,
-            mark in proptest::sample::select(vec!['\u{7f}', '\u{0}', '\u{202e}', '\u{200f}']),
+            mark in proptest::sample::select(vec![
+                '\u{7f}', '\u{0}', '\u{202e}', '\u{200f}', '\u{200b}', '\u{feff}', '\u{ad}',
+                '\u{2060}', '\u{e0041}', '\u{fe0f}', '\u{34f}',
+            ]),
+            pad in 0usize..2100,
             field in 0usize..4,
         ) {
-            let text = format!("Key {}{mark}{} is wrong", &key[..cut], &key[cut..]);
+            // Padding puts the key across the cut to length (2000 and 200 characters) too.
+            let text = format!("{}Key {}{mark}{} is wrong", " ".repeat(pad), &key[..cut], &key[cut..]);
             let mut f = ApiFailure::new(Category::InvalidKey, Some(401));
             let slot = match field {
                 0 => &mut f.message,
@@ -425,8 +437,34 @@ mod tests {
             };
             *slot = Some(text);
             let f = f.masked(Some(&key));
+            // Not the key, and not the part of it after its prefix cut anywhere past 8 of its
+            // characters: a piece that long was not shown as a hint.
+            let secret = &key[3..];
             for v in [&f.message, &f.code, &f.request_id, &f.param].into_iter().flatten() {
                 proptest::prop_assert!(!v.contains(&key), "{:?} shows {:?}", v, key);
+                proptest::prop_assert!(!v.contains(&secret[..8]), "{:?} shows part of {:?}", v, key);
+            }
+        }
+
+        /// A key of any shape across the cut to length leaves no piece of itself.
+        #[test]
+        fn a_key_across_the_length_cut_leaves_nothing(
+            key in "[0-9a-f]{32,64}",
+            pad in 1900usize..2000,
+            field in 0usize..4,
+        ) {
+            let pad = if field == 0 { pad } else { pad - 1800 };
+            let mut f = ApiFailure::new(Category::InvalidKey, Some(401));
+            let slot = match field {
+                0 => &mut f.message,
+                1 => &mut f.code,
+                2 => &mut f.request_id,
+                _ => &mut f.param,
+            };
+            *slot = Some(format!("{}{key}", ".".repeat(pad)));
+            let f = f.masked(Some(&key));
+            for v in [&f.message, &f.code, &f.request_id, &f.param].into_iter().flatten() {
+                proptest::prop_assert!(!v.contains(&key[..12]), "{:?} shows part of {:?}", v, key);
             }
         }
 
