@@ -33,7 +33,10 @@ function filesFrom(docs: readonly vscode.TextDocument[]): ContextItem[] {
 
 async function workspaceFiles(): Promise<{ label: string; uri: vscode.Uri }[]> {
   const uris = await vscode.workspace.findFiles('**/*', EXCLUDE, MAX_FILES);
-  return uris.map((uri) => ({ label: vscode.workspace.asRelativePath(uri, false), uri })).sort((a, b) => a.label.localeCompare(b.label));
+  // In a multi-root workspace two folders may both have `src/index.ts`: the folder's name
+  // tells them apart (and keeps the labels unique, which the `@` offers are keyed by).
+  const withFolder = (vscode.workspace.workspaceFolders?.length ?? 0) > 1;
+  return uris.map((uri) => ({ label: vscode.workspace.asRelativePath(uri, withFolder), uri })).sort((a, b) => a.label.localeCompare(b.label));
 }
 
 async function readFiles(picks: readonly { label: string; uri: vscode.Uri }[]): Promise<ContextItem[]> {
@@ -96,7 +99,12 @@ export class MentionFiles {
   /** The items for a path offered by the last search; nothing for any other path. */
   async attach(label: string): Promise<ContextItem[]> {
     const uri = this.offered.get(label);
-    return uri ? readFiles([{ label, uri }]) : [];
+    if (!uri) {
+      // Offers are forgotten after a thousand: say so rather than attach nothing silently.
+      void vscode.window.showWarningMessage('Sidekick: that file is no longer in the list; type @ and pick it again.');
+      return [];
+    }
+    return readFiles([{ label, uri }]);
   }
 }
 

@@ -25,9 +25,13 @@ export function mentionAt(text: string, caret: number): Mention | undefined {
   return { start: before.length - query.length - 1, query };
 }
 
-/** The text with the mention (and one space after it) taken out, and where the caret goes. */
+/**
+ * The text with the mention taken out, and where the caret goes: the whole word, when the
+ * caret was inside it (`@hel|lo.py`), and one space after it.
+ */
 export function withoutMention(text: string, mention: Mention): { text: string; caret: number } {
   let end = mention.start + 1 + mention.query.length;
+  while (end < text.length && !/\s/.test(text[end]!)) end += 1;
   if (text[end] === ' ') end += 1;
   return { text: text.slice(0, mention.start) + text.slice(end), caret: mention.start };
 }

@@ -21,6 +21,8 @@ describe('@ mentions', () => {
     const m = mentionAt(text, 12)!;
     assert.deepEqual(withoutMention(text, m), { text: 'Explain to me', caret: 8 });
     assert.deepEqual(withoutMention('@x', mentionAt('@x', 2)!), { text: '', caret: 0 });
+    // The caret inside the word: all of it goes, not just what was before the caret.
+    assert.deepEqual(withoutMention('see @hello.py now', mentionAt('see @hello.py now', 8)!), { text: 'see now', caret: 4 });
   });
 
   it('never takes text outside the mention', () => {

@@ -109,14 +109,15 @@ export function mentionPicker(input: HTMLTextAreaElement, post: (m: FromWebview)
       render();
     },
     onKey(e) {
-      if (list.hidden || !mention) return false;
+      // An input method's own keys (choosing a candidate, cancelling) are never the list's.
+      if (list.hidden || !mention || e.isComposing || e.keyCode === 229) return false;
       if (e.key === 'Escape') {
         close();
       } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
         if (files.length === 0) return false;
         active = (active + (e.key === 'ArrowDown' ? 1 : files.length - 1)) % files.length;
         render();
-      } else if ((e.key === 'Enter' || e.key === 'Tab') && !e.shiftKey && !e.isComposing && files.length > 0) {
+      } else if ((e.key === 'Enter' || e.key === 'Tab') && !e.shiftKey && files.length > 0) {
         pick(active);
       } else {
         return false;
