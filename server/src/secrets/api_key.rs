@@ -187,6 +187,14 @@ mod tests {
     }
 
     #[test]
+    fn the_fingerprint_is_the_same_on_every_build() {
+        // Caches are keyed by it: a change of crypto library (aws-lc → ring) or of the recipe
+        // would orphan them. The value is Python's hashlib.sha256 of the same bytes.
+        let k = ApiKey::parse("sk-admin-test-1234567890WXYZ").unwrap();
+        assert_eq!(k.fingerprint(), "3f7ff28df3846ff7ad1a929d21943703");
+    }
+
+    #[test]
     fn debug_never_shows_the_key() {
         let k = ApiKey::parse("sk-secret-value-000WXYZ").unwrap();
         assert!(!format!("{k:?}").contains("secret-value"));
