@@ -44,7 +44,9 @@ def reply(out, id_):
             return msg
 
 
-proc = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+# stderr to a file: a pipe nobody reads until the end could fill and stall the sidecar.
+log = tempfile.TemporaryFile()
+proc = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
 try:
     send = lambda msg: (proc.stdin.write(frame(msg)), proc.stdin.flush())
     send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"processId": None, "capabilities": {}}})
@@ -59,7 +61,8 @@ try:
     send({"jsonrpc": "2.0", "method": "exit"})
     proc.stdin.close()
     code = proc.wait(timeout=60)
-    assert code == 0, f"exit code {code}: {proc.stderr.read().decode(errors='replace')[-2000:]}"
+    log.seek(0)
+    assert code == 0, f"exit code {code}: {log.read().decode(errors='replace')[-2000:]}"
     print(f"stdio session: initialize, listProviders ({', '.join(ids)}), shutdown, exit 0")
 finally:
     if proc.poll() is None:
