@@ -16,7 +16,7 @@ mode=explore
 seconds=${1:-30}
 if [ "${1:-}" = "--ci" ]; then
   mode=ci
-  seconds=240 # a ceiling only: the runs below end far sooner
+  seconds=600 # a ceiling only: the runs below end far sooner (at most 55 s here)
 fi
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz@0.13.2
@@ -37,12 +37,27 @@ for target in $(cargo +nightly fuzz list); do
   seeds=()
   [ -d "seeds/$target" ] && seeds=("seeds/$target")
   echo "== fuzz $target ($mode)"
+  log=$(mktemp)
+  status=0
   cargo +nightly fuzz run -O --sanitizer none "$target" "$corpus" "${seeds[@]}" -- \
-    -max_total_time="$seconds" "${limits[@]}" -rss_limit_mb=2048 -print_final_stats=1 2>&1 | grep -E '^(stat::|INFO: seed|#[0-9]+[[:space:]]+DONE|==|SUMMARY|Done)' || true
+    -max_total_time="$seconds" "${limits[@]}" -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1 || status=$?
+  grep -E '^(stat::|INFO: seed|#[0-9]+[[:space:]]+DONE|==|SUMMARY|Done)' "$log" || true
   [ "$mode" = ci ] && rm -rf "$corpus"
-  # A crash leaves an artifact and fails the run.
-  if ls artifacts/"$target"/crash-* >/dev/null 2>&1; then
-    echo "fuzz: $target crashed: $(ls artifacts/"$target"/crash-*)" >&2
+  # A crash, an out-of-memory, a hang or a leak leaves an artifact and fails the run.
+  if ls artifacts/"$target"/{crash,oom,timeout,leak}-* >/dev/null 2>&1; then
+    echo "fuzz: $target failed: $(ls artifacts/"$target"/{crash,oom,timeout,leak}-* 2>/dev/null)" >&2
     exit 1
   fi
+  if [ "$status" != 0 ]; then
+    tail -20 "$log" >&2
+    echo "fuzz: $target: cargo fuzz exited with $status" >&2
+    exit 1
+  fi
+  # The fixed inputs are all of them or the run says it was not: a machine too slow for the
+  # ceiling would otherwise pass on fewer.
+  if [ "$mode" = ci ] && ! grep -q "^Done $runs runs" "$log"; then
+    echo "fuzz: $target stopped at the ${seconds} s ceiling before its $runs runs" >&2
+    exit 1
+  fi
+  rm -f "$log"
 done
