@@ -386,6 +386,16 @@ mod tests {
         }
     }
 
+    /// The field a property writes the provider's text into: message, code, request id, param.
+    fn field_of(f: &mut ApiFailure, field: usize) -> &mut Option<String> {
+        match field {
+            0 => &mut f.message,
+            1 => &mut f.code,
+            2 => &mut f.request_id,
+            _ => &mut f.param,
+        }
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
 
@@ -399,12 +409,7 @@ mod tests {
         ) {
             let text = format!("{before}{key}{after}");
             let mut f = ApiFailure::new(Category::InvalidKey, Some(401));
-            let slot = match field {
-                0 => &mut f.message,
-                1 => &mut f.code,
-                2 => &mut f.request_id,
-                _ => &mut f.param,
-            };
+            let slot = field_of(&mut f, field);
             *slot = Some(text);
             let f = f.masked(Some(&key));
             for v in [&f.message, &f.code, &f.request_id, &f.param].into_iter().flatten() {
@@ -429,12 +434,7 @@ mod tests {
             // Padding puts the key across the cut to length (2000 and 200 characters) too.
             let text = format!("{}Key {}{mark}{} is wrong", " ".repeat(pad), &key[..cut], &key[cut..]);
             let mut f = ApiFailure::new(Category::InvalidKey, Some(401));
-            let slot = match field {
-                0 => &mut f.message,
-                1 => &mut f.code,
-                2 => &mut f.request_id,
-                _ => &mut f.param,
-            };
+            let slot = field_of(&mut f, field);
             *slot = Some(text);
             let f = f.masked(Some(&key));
             // Not the key, and not the part of it after its prefix cut anywhere past 8 of its
@@ -455,12 +455,7 @@ mod tests {
         ) {
             let pad = if field == 0 { pad } else { pad - 1800 };
             let mut f = ApiFailure::new(Category::InvalidKey, Some(401));
-            let slot = match field {
-                0 => &mut f.message,
-                1 => &mut f.code,
-                2 => &mut f.request_id,
-                _ => &mut f.param,
-            };
+            let slot = field_of(&mut f, field);
             *slot = Some(format!("{}{key}", ".".repeat(pad)));
             let f = f.masked(Some(&key));
             for v in [&f.message, &f.code, &f.request_id, &f.param].into_iter().flatten() {
