@@ -16,6 +16,7 @@ import type {
   OrgUsageParams,
   OrgUsageResult,
 } from './protocolOrg';
+import type { GuidanceKind, ModelPrice, Usage } from './protocolOutcome';
 import type {
   ContextItem,
   Conversation,
@@ -30,6 +31,7 @@ import type {
 } from './protocolConversations';
 
 export * from './protocolOrg';
+export * from './protocolOutcome';
 export * from './protocolConversations';
 
 /** Bumped on any incompatible change; reported in `capabilities.experimental.sidekick`. */
@@ -177,11 +179,6 @@ export interface ModelInfo {
   price?: ModelPrice | null;
 }
 
-export interface ModelPrice {
-  inputPerMtok: number;
-  outputPerMtok: number;
-}
-
 export interface ConnectParams {
   provider: ProviderId;
   /** Trimmed by the server; an empty key is refused. Optional for providers that need none. */
@@ -268,24 +265,6 @@ export interface ChatDeltaParams {
 
 export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls' | 'cancelled';
 
-export interface Usage {
-  /** Every input token, cached or not. */
-  promptTokens: number;
-  /** Every output token, reasoning included. */
-  completionTokens: number;
-  totalTokens: number;
-  /** Input tokens read from the provider's prompt cache, when it says. */
-  cachedInputTokens: number | null;
-  /** Input tokens written to the prompt cache (Anthropic), when it says. */
-  cacheWriteTokens: number | null;
-  /** Output tokens spent on reasoning, when it says. */
-  reasoningTokens: number | null;
-  /** What the answer cost, from the price table; absent when the model is unpriced. */
-  costUsd?: number;
-  /** The prices used for `costUsd`. */
-  price?: ModelPrice;
-}
-
 export interface ChatResult {
   chatId: string;
   /** Authoritative: a delta that arrives after this result is already part of it. */
@@ -317,31 +296,6 @@ export interface ChatStatusParams {
   message: string;
 }
 
-/** Every failure a user can meet, named once. Pick icons and cards from this, never from text. */
-export const GUIDANCE_KINDS = [
-  'not_connected',
-  'invalid_key',
-  'organization_mismatch',
-  'permission_denied',
-  'region_unsupported',
-  'model_not_found',
-  'rate_limited',
-  'request_too_large',
-  'quota_exceeded',
-  'overloaded',
-  'server_error',
-  'context_length_exceeded',
-  'content_filtered',
-  'bad_request',
-  'network',
-  'timeout',
-  'stream_interrupted',
-  'keychain_unavailable',
-  'budget_exceeded',
-  'admin_key_required',
-] as const;
-
-export type GuidanceKind = (typeof GUIDANCE_KINDS)[number];
 
 /**
  * A button under a guidance: open a URL, or run one of the client's commands; `arguments`

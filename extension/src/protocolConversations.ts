@@ -1,7 +1,7 @@
 // Conversations kept by the sidecar: the types of `sidekick/conversations/*` and
 // `sidekick/countTokens` (docs/protocol.md; server/src/protocol/conversations.rs).
 
-import type { GuidanceKind, Usage } from './protocol';
+import type { GuidanceKind, Usage } from './protocolOutcome';
 
 export interface LineRange {
   startLine: number;
