@@ -24,12 +24,9 @@ const post = (message: FromWebview) => vscode.postMessage(message);
 
 // The model first: it is what a user wants to see and change, and a click switches it in place.
 const headerModel = el('button', { className: 'header-model link-button', testId: 'header-model' });
-headerModel.type = 'button';
 const headerProvider = el('span', { className: 'header-provider', testId: 'header-provider' });
 const headerButton = el('button', { className: 'link-button', testId: 'header-select', text: 'Select Your AI' });
-headerButton.type = 'button';
 const historyButton = el('button', { className: 'link-button', testId: 'history-button', text: 'History' });
-historyButton.type = 'button';
 historyButton.title = 'Past conversations: search, open, rename, delete';
 historyButton.setAttribute('aria-expanded', 'false');
 const header = el('header', { className: 'header' }, headerModel, headerProvider, historyButton, headerButton);
@@ -38,7 +35,6 @@ const emptyState = el('div', { className: 'empty-state', testId: 'empty-state' }
 const emptyTitle = el('p', { className: 'empty-title', text: 'Ask Sidekick anything about your code.' });
 const emptyConnect = el('p', { className: 'empty-connect' });
 const emptyButton = el('button', { className: 'primary', testId: 'empty-select', text: 'Select Your AI' });
-emptyButton.type = 'button';
 emptyConnect.append('First pick a provider and model with ', emptyButton, ' (bring your own API key).');
 emptyState.append(
   emptyTitle,
@@ -69,7 +65,6 @@ const chips = el('div', { className: 'chips', testId: 'chips' });
 chips.setAttribute('aria-label', 'Attached to the next question');
 function attachButton(testId: string, text: string, title: string): HTMLButtonElement {
   const b = el('button', { className: 'link-button attach-button', testId, text });
-  b.type = 'button';
   b.title = title;
   return b;
 }
@@ -83,14 +78,11 @@ input.rows = 2;
 input.placeholder = 'Ask a question (Enter to send, Shift+Enter for a new line, @ to attach a file)';
 input.setAttribute('aria-label', 'Your question');
 const sendButton = el('button', { className: 'primary', testId: 'send', text: 'Send' });
-sendButton.type = 'button';
 sendButton.title = 'Send (Enter or Ctrl/Cmd+Enter)';
 const stopButton = el('button', { className: 'secondary', testId: 'stop', text: 'Stop' });
-stopButton.type = 'button';
 stopButton.title = 'Stop the answer (Escape)';
 stopButton.hidden = true;
 const newChatButton = el('button', { className: 'secondary', testId: 'new-chat', text: 'New Chat' });
-newChatButton.type = 'button';
 const mentions = mentionPicker(input, post, typed);
 const fill = el('span', { className: 'window-fill', testId: 'window-fill' });
 fill.title = 'Tokens the next question would send (an estimate), of the model\'s window';
@@ -188,7 +180,6 @@ setInterval(() => {
 
 function actionButton(action: ActionTarget): HTMLButtonElement {
   const b = el('button', { className: 'secondary', testId: 'guidance-action', text: action.title });
-  b.type = 'button';
   if (action.type === 'url') {
     b.dataset.url = action.url;
     b.title = action.url;
@@ -207,37 +198,34 @@ function retryButton(m: MessageView): HTMLButtonElement {
     testId: 'retry',
     text: again ? 'Ask again' : 'Retry',
   });
-  b.type = 'button';
   b.title = again ? 'Ask the same question again, now that it is fixed' : 'Ask the same question again';
   b.dataset.retry = m.id;
   return b;
 }
 
+/** A button under a message that acts on it: its id in `data-<key>` for the click handler. */
+function messageButton(m: MessageView, key: string, props: { className?: string; testId: string; text: string; title: string }): HTMLButtonElement {
+  const b = el('button', { className: 'secondary', ...props });
+  b.dataset[key] = m.id;
+  return b;
+}
+
 /** Regenerate on the last finished answer: the same question, a new answer. */
 function regenerateButton(m: MessageView): HTMLButtonElement {
-  const b = el('button', { className: 'secondary', testId: 'regenerate', text: 'Regenerate' });
-  b.type = 'button';
-  b.title = 'Ask the same question again for a new answer';
-  b.dataset.retry = m.id;
-  return b;
+  return messageButton(m, 'retry', { testId: 'regenerate', text: 'Regenerate', title: 'Ask the same question again for a new answer' });
 }
-
 /** Copies the whole answer (markdown as written), not one code block. */
 function copyAnswerButton(m: MessageView): HTMLButtonElement {
-  const b = el('button', { className: 'secondary', testId: 'copy-answer', text: 'Copy' });
-  b.type = 'button';
-  b.title = 'Copy the whole answer';
-  b.dataset.copyAnswer = m.id;
-  return b;
+  return messageButton(m, 'copyAnswer', { testId: 'copy-answer', text: 'Copy', title: 'Copy the whole answer' });
 }
-
 /** Edit on a sent question (hidden by the stylesheet while an answer streams). */
 function editButton(m: MessageView): HTMLButtonElement {
-  const b = el('button', { className: 'secondary edit-button', testId: 'edit', text: 'Edit' });
-  b.type = 'button';
-  b.title = 'Edit this question and ask it again (the answers after it go)';
-  b.dataset.edit = m.id;
-  return b;
+  return messageButton(m, 'edit', {
+    className: 'secondary edit-button',
+    testId: 'edit',
+    text: 'Edit',
+    title: 'Edit this question and ask it again (the answers after it go)',
+  });
 }
 
 /** A chip: the file (and lines) and its size; `removable` ones are for the next question. */
@@ -248,7 +236,6 @@ function chip(c: ChipView, removable: boolean): HTMLElement {
   node.append(el('span', { className: 'chip-label', text: c.label }), el('span', { className: 'chip-size', text: c.size }));
   if (removable) {
     const x = el('button', { className: 'chip-remove', testId: 'chip-remove', text: '×' });
-    x.type = 'button';
     x.title = `Remove ${c.title}`;
     x.setAttribute('aria-label', `Remove ${c.title}`);
     x.dataset.detach = c.key;
@@ -390,9 +377,7 @@ function startEdit(id: string): void {
   box.value = m.text;
   box.setAttribute('aria-label', 'Edit your question');
   const ok = el('button', { className: 'primary', testId: 'edit-send', text: 'Send' });
-  ok.type = 'button';
   const cancel = el('button', { className: 'secondary', testId: 'edit-cancel', text: 'Cancel' });
-  cancel.type = 'button';
   entry.body.replaceChildren(el('div', { className: 'edit-form' }, box, el('div', { className: 'composer-buttons' }, cancel, ok)));
   const finish = (send: boolean) => {
     const text = box.value.trim();
@@ -447,14 +432,11 @@ function historyRow(c: ConversationItem): HTMLElement {
       text: [c.model, c.when, `${c.messageCount} ${c.messageCount === 1 ? 'message' : 'messages'}`].filter(Boolean).join(' · '),
     }),
   );
-  open.type = 'button';
   open.dataset.open = c.id;
   if (c.current) open.setAttribute('aria-current', 'true');
   const rename = el('button', { className: 'link-button', testId: 'history-rename', text: 'Rename' });
-  rename.type = 'button';
   rename.dataset.rename = c.id;
   const remove = el('button', { className: 'link-button', testId: 'history-delete', text: 'Delete' });
-  remove.type = 'button';
   remove.dataset.delete = c.id;
   row.append(open, el('span', { className: 'history-actions' }, rename, remove));
   return row;

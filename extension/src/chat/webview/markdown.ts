@@ -3,6 +3,7 @@
 // code blocks get Copy / Insert buttons built with DOM APIs, never from model text.
 
 import DOMPurify from 'dompurify';
+import { el } from './dom';
 import hljs from 'highlight.js/lib/core';
 import bash from 'highlight.js/lib/languages/bash';
 import c from 'highlight.js/lib/languages/c';
@@ -93,13 +94,8 @@ function languageOf(code: Element): string {
 }
 
 function button(label: string, action: string, testId: string, title: string): HTMLButtonElement {
-  const b = document.createElement('button');
-  b.type = 'button';
-  b.className = 'code-button';
-  b.textContent = label;
-  b.title = title;
+  const b = el('button', { className: 'code-button', testId, text: label, title });
   b.dataset.action = action;
-  b.setAttribute('data-testid', testId);
   return b;
 }
 

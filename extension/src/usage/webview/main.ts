@@ -63,7 +63,6 @@ for (const [value, label] of [['', 'any outcome'], ['ok', 'ok'], ['failed', 'fai
 const filters = el('form', { className: 'filters' }, provider, model, outcome);
 const table = el('table', { className: 'grid log', testId: 'request-log' });
 const more = el('button', { className: 'secondary', testId: 'log-more', text: 'Older calls' });
-more.type = 'button';
 const status = el('p', { className: 'status', testId: 'usage-status' });
 const logSection = el('section', { className: 'log-section' }, el('h2', { text: 'Request log' }), filters, table, more, status);
 document.body.append(spendSection, logSection);
@@ -98,7 +97,6 @@ function row(e: RequestLogEntry): HTMLTableRowElement {
   const idCell = el('td', { className: 'request-id' });
   if (e.requestId) {
     const copy = el('button', { className: 'copy', testId: 'copy-request-id', text: 'Copy' });
-    copy.type = 'button';
     copy.dataset.copy = e.requestId;
     copy.title = `Copy ${e.requestId}`;
     idCell.append(el('span', { text: e.requestId }), copy);
