@@ -70,13 +70,8 @@ export interface ConversationId {
   id: string;
 }
 
-export interface Conversation {
-  id: string;
-  title: string;
-  createdAt: number;
-  updatedAt: number;
-  provider: string | null;
-  model: string | null;
+/** `conversations/get`: the summary's fields (its count aside) and every message. */
+export interface Conversation extends Omit<ConversationSummary, 'messageCount'> {
   messages: StoredMessage[];
 }
 

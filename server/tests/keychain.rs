@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use fake_providers::FakeProvider;
 use serde_json::{Value, json};
-use support::{Options, Sidecar, VALID_KEY, guidance};
+use support::{Options, Sidecar, VALID_KEY};
 
 fn no_keychain(home: &std::path::Path, base_url: String) -> Options {
     let mut opts = Options::new(home);
@@ -27,14 +27,7 @@ async fn no_keychain_means_guidance_and_nothing_stored() {
     let home = tempfile::tempdir().unwrap();
     let fake = FakeProvider::builder().start().await.unwrap();
     let s = Sidecar::start(no_keychain(home.path(), fake.base_url())).await;
-    let e = s
-        .request(
-            "sidekick/connect",
-            json!({"provider": "openai", "apiKey": VALID_KEY}),
-        )
-        .await
-        .unwrap_err();
-    let g = guidance(&e);
+    let g = s.connect_openai_refused().await;
     assert_eq!(g["kind"], "keychain_unavailable");
     assert!(
         g["detail"].as_str().unwrap().contains("gnome-keyring"),

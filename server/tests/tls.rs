@@ -9,7 +9,7 @@ mod support;
 
 use fake_providers::FakeProvider;
 use serde_json::json;
-use support::{Options, Sidecar, VALID_KEY, guidance, secret_tool_lookup};
+use support::{Options, Sidecar, VALID_KEY, secret_tool_lookup};
 
 fn trust(dir: &std::path::Path, pem: &str) -> String {
     let path = dir.join("roots.pem");
@@ -69,14 +69,7 @@ async fn an_untrusted_certificate_is_refused_with_guidance_and_nothing_is_stored
     let roots = trust(home.path(), stranger.ca_pem().unwrap());
     let opts = options(home.path(), fake.base_url(), roots);
     let s = Sidecar::start(opts.clone()).await;
-    let e = s
-        .request(
-            "sidekick/connect",
-            json!({"provider": "openai", "apiKey": VALID_KEY}),
-        )
-        .await
-        .unwrap_err();
-    let g = guidance(&e);
+    let g = s.connect_openai_refused().await;
     assert_eq!(g["kind"], "network", "{g}");
     let detail = g["detail"].as_str().unwrap();
     assert!(detail.contains("the secure connection failed"), "{detail}");

@@ -330,6 +330,18 @@ impl Sidecar {
         matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// Connects `openai` with the valid key where that must fail: the guidance it gets.
+    pub async fn connect_openai_refused(&self) -> Value {
+        let e = self
+            .request(
+                "sidekick/connect",
+                json!({ "provider": "openai", "apiKey": VALID_KEY }),
+            )
+            .await
+            .expect_err("connect must fail");
+        guidance(&e)
+    }
+
     /// Connects `openai` to the fake with the valid key and selects `model`.
     pub async fn connect_openai(&self, model: &str) {
         self.request(
