@@ -41,7 +41,6 @@ fn main() -> anyhow::Result<()> {
             other => anyhow::bail!("unknown argument {other}\n{USAGE}"),
         }
     }
-    sidekick_server::http::install_tls_crypto();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(false)

@@ -75,21 +75,18 @@ const MENTION_LISTING_MS = 5000;
  * renders model output, so a path it sends is a choice among these, never a path to open.
  */
 export class MentionFiles {
-  private listing: Promise<{ label: string; uri: vscode.Uri }[]> | undefined;
+  /** The workspace's files by label, listed at most every few seconds. */
+  private listing: Promise<Map<string, vscode.Uri>> | undefined;
   private listedAt = 0;
   private readonly offered = new Map<string, vscode.Uri>();
 
   async search(query: string): Promise<string[]> {
     if (!this.listing || Date.now() - this.listedAt > MENTION_LISTING_MS) {
       this.listedAt = Date.now();
-      this.listing = workspaceFiles();
+      this.listing = workspaceFiles().then((files) => new Map(files.map((f) => [f.label, f.uri])));
     }
-    const files = await this.listing;
-    const byLabel = new Map(files.map((f) => [f.label, f.uri]));
-    const found = rankFiles(
-      files.map((f) => f.label),
-      query,
-    );
+    const byLabel = await this.listing;
+    const found = rankFiles([...byLabel.keys()], query);
     // Offers of earlier queries stay valid: a pick may come while the next query is answered.
     if (this.offered.size > 1000) this.offered.clear();
     for (const label of found) this.offered.set(label, byLabel.get(label)!);
