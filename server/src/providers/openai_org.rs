@@ -34,7 +34,8 @@ struct WirePage<T> {
 #[derive(Deserialize)]
 struct WireBucket<T> {
     start_time: i64,
-    #[serde(default = "Vec::new")]
+    /// The API answers `results`; the OpenAPI spec's `UsageTimeBucket` names it `result`.
+    #[serde(default = "Vec::new", alias = "result")]
     results: Vec<T>,
 }
 
@@ -50,7 +51,30 @@ struct WireCost {
 #[derive(Deserialize)]
 struct WireAmount {
     #[serde(default)]
-    value: Option<f64>,
+    value: Option<WireUsd>,
+}
+
+/// The spec says a number; live answers have also carried it as a decimal string ("12.50").
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum WireUsd {
+    Number(f64),
+    Text(String),
+}
+
+impl WireUsd {
+    /// Nano-dollars, or None for text that is not a number.
+    fn nanos(&self) -> Option<i64> {
+        match self {
+            WireUsd::Number(n) => Some(nanos(*n)),
+            WireUsd::Text(t) => t
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .map(nanos),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -194,15 +218,26 @@ pub fn parse_costs_page(
         .map(|(day, rows)| {
             let rows = rows
                 .into_iter()
-                .map(|r| CostRow {
-                    project: text(&r.project_id),
-                    line_item: text(&r.line_item),
-                    nanos: nanos(r.amount.and_then(|a| a.value).unwrap_or(0.0)),
+                .map(|r| {
+                    let nanos = match r.amount.and_then(|a| a.value) {
+                        None => 0,
+                        // A day stored as $0 would be settled for good: refuse the page.
+                        Some(v) => v.nanos().ok_or_else(|| {
+                            ProviderError::Unexpected(format!(
+                                "{url} sent an amount that is not a number"
+                            ))
+                        })?,
+                    };
+                    Ok(CostRow {
+                        project: text(&r.project_id),
+                        line_item: text(&r.line_item),
+                        nanos,
+                    })
                 })
-                .collect();
-            (day, rows)
+                .collect::<Result<_, ProviderError>>()?;
+            Ok((day, rows))
         })
-        .collect();
+        .collect::<Result<_, ProviderError>>()?;
     Ok(Page { buckets, next })
 }
 
@@ -333,6 +368,31 @@ mod tests {
         assert_eq!(nanos(1e300), 1_000_000_000_000_000_000);
         assert_eq!(nanos(-1e300), -1_000_000_000_000_000_000);
         assert_eq!(count(i64::MAX), MAX_ROW_COUNT);
+    }
+
+    #[test]
+    fn amounts_may_be_numbers_or_decimal_strings_and_buckets_name_results_either_way() {
+        let body = br#"{"object":"page","data":[
+            {"object":"bucket","start_time":1730419200,"end_time":1730505600,"results":[
+                {"object":"organization.costs.result","amount":{"value":"12.50","currency":"usd"},"line_item":null,"project_id":null},
+                {"object":"organization.costs.result","amount":{"value":0.06,"currency":"usd"},"line_item":"gpt-4o, input","project_id":"proj_a"}]},
+            {"object":"bucket","start_time":1730505600,"end_time":1730592000,"result":[
+                {"object":"organization.costs.result","amount":{"value":" 0.000000001 ","currency":"usd"},"line_item":null,"project_id":null}]}],
+            "has_more":false,"next_page":null}"#;
+        let page = parse_costs_page(body, "u", None).unwrap();
+        let nanos: Vec<Vec<i64>> = page
+            .buckets
+            .iter()
+            .map(|(_, rows)| rows.iter().map(|r| r.nanos).collect())
+            .collect();
+        assert_eq!(nanos, vec![vec![12_500_000_000, 60_000_000], vec![1]]);
+        assert_eq!(page.buckets[1].0, 1730505600 / DAY_SECONDS);
+
+        let bad = br#"{"data":[{"start_time":0,"results":[{"amount":{"value":"n/a"}}]}],"has_more":false}"#;
+        assert!(matches!(
+            parse_costs_page(bad, "u", None),
+            Err(ProviderError::Unexpected(m)) if m.contains("not a number")
+        ));
     }
 
     #[test]
