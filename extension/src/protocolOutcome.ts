@@ -19,8 +19,8 @@ export interface Usage {
   cacheWriteTokens: number | null;
   /** Output tokens spent on reasoning, when it says. */
   reasoningTokens: number | null;
-  /** What the answer cost, from the price table; absent when the model is unpriced. */
-  costUsd?: number;
+  /** What the answer cost, from the price table; null when the model is unpriced (older sidecars left it out). */
+  costUsd?: number | null;
   /** The prices used for `costUsd`. */
   price?: ModelPrice;
 }

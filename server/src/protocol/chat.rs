@@ -82,8 +82,9 @@ pub struct Usage {
     pub cache_write_tokens: Option<u64>,
     /// Output tokens spent on reasoning, when it says.
     pub reasoning_tokens: Option<u64>,
-    /// What the answer cost, from the price table; null when the model is unpriced.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// What the answer cost, from the price table; null when the model is unpriced (sent as
+    /// null, not left out, so a client can test for it).
+    #[serde(default)]
     pub cost_usd: Option<f64>,
     /// The prices used for `costUsd`, USD per million tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
