@@ -129,11 +129,23 @@ pub async fn run(services: Services<'_>, params: ChatParams) -> Result<ChatResul
         (_, Some(a)) if a.provider == conn.spec().id => a.model.clone(),
         _ => return Err(guidance::no_model_selected(conn.spec()).into()),
     };
-    // The budget stops a chat before anything is sent.
+    // The budget stops a chat before anything is sent. Unreadable, it is not enforced, but
+    // never silently: the user is told once.
     if let Some(budget) = settings.budget_monthly_nanos {
-        let month = ledger.month().await;
-        if month.nanos >= budget {
-            return Err(guidance::budget_exceeded(month, budget).into());
+        match ledger.month().await {
+            Some(month) if month.nanos >= budget => {
+                return Err(guidance::budget_exceeded(month, budget).into());
+            }
+            Some(_) => {}
+            None if ledger.first_blind_budget() => {
+                client
+                    .show_message(
+                        tower_lsp_server::ls_types::MessageType::WARNING,
+                        guidance::budget_unchecked(budget),
+                    )
+                    .await;
+            }
+            None => {}
         }
     }
     let history: Vec<StoredMessage> = match &params.conversation_id {
@@ -288,7 +300,9 @@ fn warn_near_budget(ledger: &Ledger, client: &Client, settings: &Settings) {
     };
     let (ledger, client, percent) = (ledger.clone(), client.clone(), settings.budget_warn_percent);
     tokio::spawn(async move {
-        let month = ledger.month().await;
+        let Some(month) = ledger.month().await else {
+            return;
+        };
         if month.nanos as f64 >= budget as f64 * f64::from(percent) / 100.0
             && ledger.first_warning_this_month().await
         {

@@ -400,6 +400,14 @@ fn thousands(n: u64) -> String {
 }
 
 /// The once-a-month warning when the spend crosses `warnPercent` of the budget.
+/// A budget is set but the month's spend cannot be read: chats go on, and the user knows.
+pub fn budget_unchecked(budget_nanos: i64) -> String {
+    format!(
+        "Sidekick: your {} monthly AI budget cannot be checked, because there is no request ledger to add this month's spend from (SIDEKICK_LEDGER=off, or its database failed: see the log). Chats are not limited by it until the sidecar restarts with a working ledger.",
+        dollars(budget_nanos)
+    )
+}
+
 pub fn budget_warning(month: MonthSpend, budget_nanos: i64) -> String {
     let share = if budget_nanos > 0 {
         (month.nanos as f64 / budget_nanos as f64 * 100.0).floor()

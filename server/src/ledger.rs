@@ -6,6 +6,8 @@
 pub mod db;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc as sync_mpsc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -123,7 +125,7 @@ enum Command {
         SpendParams,
         oneshot::Sender<Result<(SpendResult, i64), SpendError>>,
     ),
-    Month(oneshot::Sender<MonthSpend>),
+    Month(oneshot::Sender<Option<MonthSpend>>),
     /// True the first time it is asked in a calendar month (the budget warning).
     FirstWarningThisMonth(oneshot::Sender<bool>),
     Retention(u32),
@@ -139,6 +141,8 @@ enum Command {
 pub struct Ledger {
     tx: Option<sync_mpsc::Sender<Command>>,
     path: Option<PathBuf>,
+    /// Set once the user was told that a budget cannot be checked (no ledger to sum).
+    blind_budget_told: Arc<AtomicBool>,
 }
 
 impl Ledger {
@@ -176,7 +180,14 @@ impl Ledger {
                 run(database, first, rx, logged)
             });
         match spawned {
-            Ok(_) => (Ledger { tx: Some(tx), path }, warn_rx),
+            Ok(_) => (
+                Ledger {
+                    tx: Some(tx),
+                    path,
+                    blind_budget_told: Arc::default(),
+                },
+                warn_rx,
+            ),
             Err(e) => {
                 tracing::warn!("ledger thread did not start: {e}");
                 (Ledger::off(), warn_rx)
@@ -189,6 +200,7 @@ impl Ledger {
         Ledger {
             tx: None,
             path: None,
+            blind_budget_told: Arc::default(),
         }
     }
 
@@ -231,10 +243,16 @@ impl Ledger {
             .unwrap_or_else(|_| Err(SpendError::Ledger("the ledger is not running".into())))
     }
 
-    pub async fn month(&self) -> MonthSpend {
+    /// This month's spend; None when it cannot be read (no ledger, or the database failed).
+    pub async fn month(&self) -> Option<MonthSpend> {
         let (tx, rx) = oneshot::channel();
         self.send(Command::Month(tx));
-        rx.await.unwrap_or_default()
+        rx.await.ok().flatten()
+    }
+
+    /// True the first time in this process: a budget is set but [`Ledger::month`] is None.
+    pub fn first_blind_budget(&self) -> bool {
+        !self.blind_budget_told.swap(true, Ordering::Relaxed)
     }
 
     pub async fn first_warning_this_month(&self) -> bool {
@@ -363,7 +381,12 @@ fn handle(
             let _ = reply.send(database.spend(&p));
         }
         Command::Month(reply) => {
-            let _ = reply.send(database.month().unwrap_or_default());
+            let _ = reply.send(
+                database
+                    .month()
+                    .inspect_err(|e| tracing::warn!("ledger: this month's spend unreadable: {e}"))
+                    .ok(),
+            );
         }
         Command::FirstWarningThisMonth(reply) => {
             let _ = reply.send(database.first_warning_this_month().unwrap_or(false));

@@ -88,7 +88,14 @@ async fn every_call_is_a_row_with_its_fields() {
         "stop",
         Some((7, 3)),
     )));
-    s.request("sidekick/chat", ask("c4", "x")).await.unwrap();
+    let unpriced_answer = s.request("sidekick/chat", ask("c4", "x")).await.unwrap();
+    let usage = unpriced_answer["usage"].as_object().unwrap();
+    assert_eq!(usage["promptTokens"], 7);
+    assert_eq!(
+        usage.get("costUsd"),
+        Some(&Value::Null),
+        "an unpriced answer says so with null, not by leaving the field out"
+    );
 
     let rows = log(&s, json!({})).await;
     let ops: Vec<(&str, &str, Option<&str>)> = rows
@@ -292,6 +299,43 @@ async fn the_budget_refuses_before_anything_is_sent() {
         }
     }
     assert!(ok.is_some(), "a raised budget lets chats through");
+}
+
+#[tokio::test]
+async fn a_budget_without_a_ledger_is_not_silently_ignored() {
+    let home = tempfile::tempdir().unwrap();
+    let fake = FakeProvider::builder().start().await.unwrap();
+    let mut opts = Options::new(home.path());
+    opts.openai_base_url = Some(fake.base_url());
+    opts.init = json!({"budget": {"monthlyUsd": 0.001}});
+    opts.env.push(("SIDEKICK_LEDGER".into(), "off".into()));
+    let s = Sidecar::start(opts).await;
+    s.connect_openai(MODEL).await;
+    for id in ["n1", "n2"] {
+        fake.push(Reply::Sse(sse::text_reply(
+            MODEL,
+            &["a"],
+            "stop",
+            Some((2000, 1000)),
+        )));
+        s.request("sidekick/chat", ask(id, "x")).await.unwrap();
+    }
+    let told: Vec<String> = s
+        .notifications_named("window/showMessage")
+        .into_iter()
+        .filter_map(|p| p["message"].as_str().map(str::to_string))
+        .filter(|m| m.contains("budget"))
+        .collect();
+    assert_eq!(told.len(), 1, "told once, not per chat: {told:?}");
+    assert!(
+        told[0].contains("$0.0010 monthly AI budget cannot be checked"),
+        "{}",
+        told[0]
+    );
+    assert!(
+        !home.path().join("sidekick.db").exists(),
+        "no ledger on disk"
+    );
 }
 
 #[tokio::test]

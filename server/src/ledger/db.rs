@@ -364,12 +364,17 @@ impl Db {
         Ok(true)
     }
 
-    /// Drops rows older than `days` and beyond [`ROW_CAP`].
+    /// Drops rows older than `days` and beyond [`ROW_CAP`]. This month's rows stay whatever
+    /// the retention: the budget is their sum, and a short retention must not lower it.
     pub fn prune(&mut self, days: u32) {
         let cutoff = super::now_ms() - i64::from(days) * 86_400_000;
         let pruned = self
             .conn
-            .execute("DELETE FROM calls WHERE started_at < ?1", [cutoff])
+            .execute(
+                "DELETE FROM calls WHERE started_at < MIN(?1,
+                    CAST(strftime('%s', date('now', 'localtime', 'start of month'), 'utc') AS INTEGER) * 1000)",
+                [cutoff],
+            )
             .and_then(|a| {
                 let b = self.conn.execute(
                     "DELETE FROM calls WHERE id <= (SELECT id FROM calls ORDER BY id DESC LIMIT 1 OFFSET ?1)",
@@ -432,7 +437,8 @@ fn usd(nanos: i64) -> f64 {
     nanos as f64 / 1e9
 }
 
-/// A `YYYY-MM-DD` date, checked before it reaches SQLite (which answers NULL for nonsense).
+/// A `YYYY-MM-DD` date that exists, checked before it reaches SQLite (which answers NULL for
+/// nonsense and quietly rolls 2026-02-31 into March).
 fn date<'a>(s: &'a str, field: &str) -> Result<&'a str, String> {
     let b = s.as_bytes();
     let ok = b.len() == 10
@@ -441,8 +447,22 @@ fn date<'a>(s: &'a str, field: &str) -> Result<&'a str, String> {
         && b.iter()
             .enumerate()
             .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
-        && (1..=12).contains(&s[5..7].parse::<u32>().unwrap_or(0))
-        && (1..=31).contains(&s[8..10].parse::<u32>().unwrap_or(0));
+        && {
+            let (y, m, d) = (
+                s[0..4].parse::<u32>().unwrap_or(0),
+                s[5..7].parse::<u32>().unwrap_or(0),
+                s[8..10].parse::<u32>().unwrap_or(0),
+            );
+            let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+            let last = match m {
+                2 if leap => 29,
+                2 => 28,
+                4 | 6 | 9 | 11 => 30,
+                1..=12 => 31,
+                _ => 0,
+            };
+            (1..=last).contains(&d)
+        };
     if ok {
         Ok(s)
     } else {
@@ -532,14 +552,25 @@ mod tests {
         assert_eq!(s.groups[0].key, "gpt-4o");
         assert_eq!(s.groups[0].calls, 10);
         assert_eq!(db.month().unwrap().nanos, 1_000_000_010);
-        assert!(
-            db.spend(&SpendParams {
-                from: "2026-13-01".into(),
-                to: today,
-                group_by: SpendGroupBy::Day
-            })
-            .is_err()
-        );
+        for bad in [
+            "2026-13-01",
+            "2026-02-29",
+            "2026-04-31",
+            "2026-00-10",
+            "2026-01-00",
+        ] {
+            assert!(
+                db.spend(&SpendParams {
+                    from: bad.into(),
+                    to: today.clone(),
+                    group_by: SpendGroupBy::Day
+                })
+                .is_err(),
+                "{bad}"
+            );
+        }
+        assert!(date("2024-02-29", "from").is_ok(), "a leap day exists");
+        assert!(date("2100-02-29", "from").is_err(), "no leap day in 2100");
     }
 
     #[test]
@@ -559,6 +590,35 @@ mod tests {
         db.prune(90);
         let all = db.log(&RequestLogParams::default()).unwrap();
         assert_eq!(all.entries.len(), 1);
+    }
+
+    #[test]
+    fn a_short_retention_keeps_this_months_spend() {
+        let mut db = Db::memory();
+        let start_of_month: i64 = db
+            .conn
+            .query_row(
+                "SELECT CAST(strftime('%s', date('now', 'localtime', 'start of month'), 'utc') AS INTEGER) * 1000",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let mut first = chat(Some(5), "a");
+        first.started_at_ms = start_of_month;
+        let mut before = chat(Some(7), "a");
+        before.started_at_ms = start_of_month - 1;
+        db.insert(&first).unwrap();
+        db.insert(&before).unwrap();
+        // A retention of zero days: only rows before this month may go.
+        db.prune(0);
+        assert_eq!(
+            db.month().unwrap().nanos,
+            5,
+            "the budget still sees the whole month"
+        );
+        let left = db.log(&RequestLogParams::default()).unwrap();
+        assert_eq!(left.entries.len(), 1);
+        assert_eq!(left.entries[0].started_at, start_of_month);
     }
 
     #[test]
