@@ -41,11 +41,7 @@ impl Connection {
 
     /// A call to this provider with these settings.
     pub fn call<'a>(&'a self, http: &'a Http, settings: &'a Settings) -> Call<'a> {
-        Call {
-            http,
-            endpoint: &self.endpoint,
-            settings,
-        }
+        Call::new(http, &self.endpoint, settings)
     }
 }
 

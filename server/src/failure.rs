@@ -146,17 +146,12 @@ impl ApiFailure {
     /// short words and be joined again by the cleaning. The cut to length comes after: a key
     /// cut in two by it would leave a piece too short to look like a key.
     pub fn masked(mut self, key: Option<&str>) -> ApiFailure {
-        let bounded =
-            |text: &str, max: usize, one_line: bool, mask: fn(&str, Option<&str>) -> String| {
-                let whole = untrusted::clean(text, usize::MAX, one_line);
-                untrusted::clean(&mask(&whole, key), max, one_line)
-            };
         if let Some(m) = self.message.as_mut() {
-            *m = bounded(m, 2000, false, mask_secrets);
+            *m = bounded(m, 2000, false, mask_secrets, key);
         }
         for field in [&mut self.code, &mut self.request_id, &mut self.param] {
             if let Some(v) = field.as_mut() {
-                *v = bounded(v, 200, true, mask_identifier);
+                *v = bounded(v, 200, true, mask_identifier, key);
             }
         }
         self
@@ -247,6 +242,25 @@ pub fn truncate(s: &str, max: usize) -> String {
 }
 
 /// The provider's request id, from whichever header its API uses.
+/// Provider text as it may be shown, logged and stored: cleaned whole, masked, then cut (a key
+/// split by an invisible character or across the cut would escape masking otherwise).
+fn bounded(
+    text: &str,
+    max: usize,
+    one_line: bool,
+    mask: fn(&str, Option<&str>) -> String,
+    key: Option<&str>,
+) -> String {
+    let whole = untrusted::clean(text, usize::MAX, one_line);
+    untrusted::clean(&mask(&whole, key), max, one_line)
+}
+
+/// A successful response's request id, cleaned and masked like a failure's: a success's
+/// headers are the provider's text too, and this one reaches the result, the log and the ledger.
+pub fn masked_request_id(headers: &HeaderMap, key: Option<&str>) -> Option<String> {
+    request_id(headers).map(|id| bounded(&id, 200, true, mask_identifier, key))
+}
+
 pub fn request_id(headers: &HeaderMap) -> Option<String> {
     [
         "x-request-id",

@@ -48,6 +48,33 @@ pub enum Operation {
     Usage,
 }
 
+/// What a provider's response said before its body, for the call's row in the request log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Seen {
+    pub status: u16,
+    /// Cleaned and masked.
+    pub request_id: Option<String>,
+    /// From sending the request to its response headers.
+    pub headers_ms: u64,
+}
+
+/// Where [`Http::send`] leaves the last response's [`Seen`]; one per provider call.
+#[derive(Debug, Default)]
+pub struct SeenSlot(std::sync::Mutex<Option<Seen>>);
+
+impl SeenSlot {
+    fn put(&self, seen: Seen) {
+        if let Ok(mut g) = self.0.lock() {
+            *g = Some(seen);
+        }
+    }
+
+    /// The last response's, once.
+    pub fn take(&self) -> Option<Seen> {
+        self.0.lock().ok().and_then(|mut g| g.take())
+    }
+}
+
 /// How long a call may take.
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {
@@ -92,7 +119,7 @@ impl Http {
 
     /// Sends one request. A success comes back with its body unread; anything else is
     /// classified from its full status, headers and body by `classify`, with every field
-    /// masked against `key`.
+    /// masked against `key`. Whatever the status, what the headers said goes to `seen`.
     pub async fn send(
         &self,
         operation: Operation,
@@ -100,6 +127,7 @@ impl Http {
         timeouts: Timeouts,
         key: Option<&ApiKey>,
         classify: Classify<'_>,
+        seen: &SeenSlot,
     ) -> Result<reqwest::Response, ProviderError> {
         let client = self.client().await?;
         let started = Instant::now();
@@ -113,6 +141,14 @@ impl Http {
         let status = response.as_ref().map(|r| r.status().as_u16()).ok();
         tracing::debug!(?operation, %method, path = url.path(), ?status, ms = started.elapsed().as_millis() as u64, "provider call");
         let response = response?;
+        seen.put(Seen {
+            status: response.status().as_u16(),
+            request_id: crate::failure::masked_request_id(
+                response.headers(),
+                key.map(ApiKey::expose),
+            ),
+            headers_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        });
         if response.status().is_success() {
             return Ok(response);
         }
@@ -147,9 +183,10 @@ impl Http {
         timeouts: Timeouts,
         key: Option<&ApiKey>,
         classify: Classify<'_>,
+        seen: &SeenSlot,
     ) -> Result<Bytes, ProviderError> {
         let response = self
-            .send(operation, request, timeouts, key, classify)
+            .send(operation, request, timeouts, key, classify, seen)
             .await?;
         match tokio::time::timeout(timeouts.idle, read_capped(response, MAX_BODY)).await {
             Err(_) => Err(ProviderError::Timeout(TimeoutPhase::Idle)),

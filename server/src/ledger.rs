@@ -95,6 +95,16 @@ impl CallRecord {
         self
     }
 
+    /// What the response's headers said, where the record does not know better.
+    pub fn seen(mut self, seen: Option<crate::http::Seen>) -> CallRecord {
+        if let Some(s) = seen {
+            self.http_status = self.http_status.or(Some(s.status));
+            self.request_id = self.request_id.take().or(s.request_id);
+            self.headers_ms = self.headers_ms.or(Some(s.headers_ms));
+        }
+        self
+    }
+
     pub fn ok(mut self) -> CallRecord {
         self.outcome = CallOutcome::Ok;
         self.duration_ms = self.elapsed_ms();

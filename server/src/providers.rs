@@ -23,7 +23,7 @@ use futures_util::future::BoxFuture;
 
 use crate::endpoint::normalize_base_url;
 use crate::failure::{ApiFailure, ProviderError, RawFailure};
-use crate::http::{Http, Timeouts};
+use crate::http::{Http, SeenSlot, Timeouts};
 use crate::protocol::{ChatMessage, FinishReason, ModelInfo, ModelKind, Usage};
 use crate::secrets::ApiKey;
 use crate::settings::Settings;
@@ -105,9 +105,20 @@ pub struct Call<'a> {
     pub http: &'a Http,
     pub endpoint: &'a Endpoint,
     pub settings: &'a Settings,
+    /// What the last response's headers said, for the call's row in the request log.
+    pub seen: SeenSlot,
 }
 
-impl Call<'_> {
+impl<'a> Call<'a> {
+    pub fn new(http: &'a Http, endpoint: &'a Endpoint, settings: &'a Settings) -> Call<'a> {
+        Call {
+            http,
+            endpoint,
+            settings,
+            seen: SeenSlot::default(),
+        }
+    }
+
     pub fn timeouts(&self) -> Timeouts {
         Timeouts {
             request: self.settings.request_timeout,

@@ -142,6 +142,14 @@ async fn every_call_is_a_row_with_its_fields() {
     );
     assert!(first["headersMs"].as_u64().is_some() && first["firstTokenMs"].as_u64().is_some());
     assert!(first["requestId"].as_str().unwrap().starts_with("req_"));
+    // The key's validation and a refused attempt carry what their headers said too.
+    let validate = rows.iter().find(|r| r["operation"] == "validate").unwrap();
+    assert_eq!(validate["httpStatus"], 200);
+    assert!(validate["headersMs"].as_u64().is_some());
+    assert!(validate["requestId"].as_str().unwrap().starts_with("req_"));
+    let quota_row = rows.iter().find(|r| r["chatId"] == "c3").unwrap();
+    assert_eq!(quota_row["httpStatus"], 429);
+    assert!(quota_row["headersMs"].as_u64().is_some(), "{quota_row}");
     let retried: Vec<&Value> = rows.iter().filter(|r| r["chatId"] == "c2").collect();
     assert_eq!(
         retried[1]["attempt"], 1,
@@ -302,6 +310,44 @@ async fn the_budget_refuses_before_anything_is_sent() {
 }
 
 #[tokio::test]
+async fn a_request_id_that_echoes_the_key_is_masked_wherever_it_goes() {
+    let home = tempfile::tempdir().unwrap();
+    let fake = FakeProvider::builder().start().await.unwrap();
+    let s = start(home.path(), &fake, json!({})).await;
+    s.connect_openai(MODEL).await;
+    let chunk = |delta: &str, finish: &str| {
+        format!(
+            r#"data: {{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"{MODEL}","choices":[{{"index":0,"delta":{delta},"finish_reason":{finish}}}]}}"#
+        )
+    };
+    let body = format!(
+        "{}\n\n{}\n\ndata: [DONE]\n\n",
+        chunk(r#"{"content":"Hi"}"#, "null"),
+        chunk("{}", r#""stop""#)
+    );
+    let mut hostile = fake_providers::HttpError::json(200, body)
+        .with_header("x-request-id", format!("req_{VALID_KEY}"));
+    hostile.content_type = "text/event-stream".into();
+    fake.push(Reply::Error(hostile));
+    let r = s.request("sidekick/chat", ask("k1", "x")).await.unwrap();
+    assert_eq!(r["text"], "Hi");
+    let shown = r["requestId"].as_str().unwrap();
+    assert!(
+        !shown.contains(VALID_KEY) && !shown.contains("0000WXYZ"),
+        "{shown}"
+    );
+    let rows = log(&s, json!({"operation": "chat"})).await;
+    let stored = rows[0]["requestId"].as_str().unwrap();
+    assert!(!stored.contains(VALID_KEY), "{stored}");
+    s.shutdown().await;
+    for f in ["sidekick.db", "sidekick.db-wal"] {
+        if let Ok(bytes) = std::fs::read(home.path().join(f)) {
+            assert!(!String::from_utf8_lossy(&bytes).contains(VALID_KEY), "{f}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_budget_without_a_ledger_is_not_silently_ignored() {
     let home = tempfile::tempdir().unwrap();
     let fake = FakeProvider::builder().start().await.unwrap();
@@ -416,6 +462,12 @@ async fn model_lists_and_cancelled_chats_are_rows_too() {
     }
     let models = rows.iter().find(|r| r["operation"] == "models").unwrap();
     assert_eq!(models["outcome"], "ok");
+    assert_eq!(models["httpStatus"], 200);
+    assert!(
+        models["requestId"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("req_"))
+    );
     let cancelled = rows.iter().find(|r| r["chatId"] == "cx").unwrap();
     assert_eq!(cancelled["outcome"], "cancelled");
     assert!(cancelled["firstTokenMs"].as_u64().is_some());

@@ -126,6 +126,8 @@ impl Turn<'_> {
         record.headers_ms = guard.times.headers;
         record.first_token_ms = guard.times.first_token;
         record.http_status = guard.times.status;
+        // A refused attempt has no stream, but its headers came at a time too.
+        let mut record = record.seen(self.call.seen.take());
         let record = match &mut outcome {
             Ok(f) if f.reason == FinishReason::Cancelled => {
                 let mut r = record.ok();

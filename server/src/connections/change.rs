@@ -134,7 +134,9 @@ impl Connections {
             key_hint: req.key.as_ref().map(ApiKey::hint),
         };
         let record = CallRecord::start(spec.id, &req.base_url, LedgerOperation::Validate);
-        let validated = entry.provider.validate(&conn.call(http, settings)).await;
+        let call = conn.call(http, settings);
+        let validated = entry.provider.validate(&call).await;
+        let record = record.seen(call.seen.take());
         self.ledger.record(match &validated {
             Ok(_) => record.ok(),
             Err(e) => record.failed(e),

@@ -25,6 +25,7 @@ impl Connections {
         let call = conn.call(http, settings);
         let record = CallRecord::start(id, &conn.endpoint.base_url, LedgerOperation::Models);
         let listed = conn.entry.provider.list_models(&call).await;
+        let record = record.seen(call.seen.take());
         self.ledger.record(match &listed {
             Ok(_) => record.ok(),
             Err(e) => record.failed(e),

@@ -12,6 +12,7 @@ use super::{Org, OrgError, RECENT_TTL_MS, days};
 use crate::connections::AdminConnection;
 use crate::failure::ProviderError;
 use crate::http::Http;
+use crate::http::SeenSlot;
 use crate::ledger::{CallRecord, now_ms};
 use crate::protocol::{LedgerOperation, OrgDataset, OrgSyncParams};
 use crate::providers::Call;
@@ -27,12 +28,14 @@ pub struct Synced {
     pub fetched: HashMap<i64, i64>,
 }
 
-/// One request, recorded in the ledger, retried while the failure is temporary.
+/// One request, recorded in the ledger (with what `seen` kept of its response), retried while
+/// the failure is temporary.
 async fn with_retries<T, F, Fut>(
     org: &Org,
     conn: &AdminConnection,
     settings: &Settings,
     requests: &mut u32,
+    seen: &SeenSlot,
     mut once: F,
 ) -> Result<T, OrgError>
 where
@@ -53,6 +56,7 @@ where
         let call = once();
         async move {
             let result = call.await;
+            let record = record.seen(seen.take());
             org.ledger.record(match &result {
                 Ok(_) => record.ok(),
                 Err(e) => record.failed(e),
@@ -84,17 +88,13 @@ pub async fn costs_page(
     page: Option<&str>,
 ) -> Result<Page<CostRow>, ProviderError> {
     let mut requests = 0;
-    let call = Call {
-        http,
-        endpoint: &conn.endpoint,
-        settings,
-    };
+    let call = Call::new(http, &conn.endpoint, settings);
     // Validation is one request: no retries, its failure is the answer.
     let once = Settings {
         retry_max_attempts: 1,
         ..settings.clone()
     };
-    with_retries(org, conn, &once, &mut requests, || {
+    with_retries(org, conn, &once, &mut requests, &call.seen, || {
         conn.api.costs_page(&call, range, page)
     })
     .await
@@ -215,11 +215,7 @@ pub async fn ensure(
     if !runs.is_empty() {
         progress.send(false);
     }
-    let call = Call {
-        http,
-        endpoint: &conn.endpoint,
-        settings,
-    };
+    let call = Call::new(http, &conn.endpoint, settings);
     let outcome = async {
         for run in runs {
             fetch_run(
@@ -302,13 +298,13 @@ async fn fetch_run(
         let at = now_ms();
         let mut fetched = match dataset {
             OrgDataset::Costs => Fetched::Costs(
-                with_retries(org, conn, settings, requests, || {
+                with_retries(org, conn, settings, requests, &call.seen, || {
                     conn.api.costs_page(call, run, page)
                 })
                 .await?,
             ),
             OrgDataset::Usage => Fetched::Usage(
-                with_retries(org, conn, settings, requests, || {
+                with_retries(org, conn, settings, requests, &call.seen, || {
                     conn.api.usage_page(call, run, page)
                 })
                 .await?,
@@ -386,11 +382,7 @@ pub async fn spend_limit(
             requests: 0,
         };
     }
-    let call = Call {
-        http,
-        endpoint: &conn.endpoint,
-        settings,
-    };
+    let call = Call::new(http, &conn.endpoint, settings);
     let mut requests = 0;
     let once = Settings {
         retry_max_attempts: 1,
@@ -399,7 +391,7 @@ pub async fn spend_limit(
     let at = now_ms();
     // No limit shown beats a view that fails for it: a failure counts as none until the next
     // refresh.
-    let value = with_retries(org, conn, &once, &mut requests, || {
+    let value = with_retries(org, conn, &once, &mut requests, &call.seen, || {
         conn.api.spend_limit(&call)
     })
     .await

@@ -20,6 +20,7 @@ use super::{BaseUrl, Call, ChatRequest, OpenedChat, Provider, ProviderLinks, Pro
 use crate::failure::{ApiFailure, ProviderError, RawFailure, classify_transport};
 use crate::http::Operation;
 use crate::protocol::{ModelInfo, ModelKind, Role};
+use crate::secrets::ApiKey;
 use crate::untrusted;
 
 pub struct Anthropic;
@@ -177,6 +178,7 @@ impl Anthropic {
                     call.timeouts(),
                     call.key(),
                     &|r| self.classify(r),
+                    &call.seen,
                 )
                 .await?;
             let page: ModelPage = serde_json::from_slice(&body).map_err(|_| {
@@ -255,11 +257,15 @@ impl Provider for Anthropic {
                     call.timeouts(),
                     call.key(),
                     &|r| self.classify(r),
+                    &call.seen,
                 )
                 .await?;
             Ok(OpenedChat {
                 status: response.status().as_u16(),
-                request_id: crate::failure::request_id(response.headers()),
+                request_id: crate::failure::masked_request_id(
+                    response.headers(),
+                    call.key().map(ApiKey::expose),
+                ),
                 events: sse::chat_stream(
                     response,
                     call.timeouts().idle,
@@ -312,11 +318,7 @@ mod tests {
             project: None,
         };
         let settings = Settings::default();
-        let call = Call {
-            http: &http,
-            endpoint: &endpoint,
-            settings: &settings,
-        };
+        let call = Call::new(&http, &endpoint, &settings);
         let request = ChatRequest {
             model: "claude-3-haiku-20240307",
             messages: &messages,

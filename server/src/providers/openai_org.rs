@@ -161,6 +161,7 @@ async fn get(
             call.timeouts(),
             call.key(),
             &classify,
+            &call.seen,
         )
         .await
 }
@@ -357,6 +358,7 @@ impl OrgApi for OpenAiOrg {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

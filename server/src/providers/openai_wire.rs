@@ -22,6 +22,7 @@ use crate::failure::{ApiFailure, Category, ProviderError, classify_transport};
 use crate::http::{Classify, Operation};
 use crate::prices::Price;
 use crate::protocol::{ChatMessage, ModelInfo, ModelPrice, Role};
+use crate::secrets::ApiKey;
 use crate::untrusted;
 
 /// How the key travels.
@@ -198,7 +199,14 @@ pub async fn list_models(
         .map_err(|e| classify_transport(&e))?;
     let body = call
         .http
-        .send_for_body(operation, request, call.timeouts(), call.key(), classify)
+        .send_for_body(
+            operation,
+            request,
+            call.timeouts(),
+            call.key(),
+            classify,
+            &call.seen,
+        )
         .await?;
     parse_models(&body, &call.url(dialect.models_path))
 }
@@ -363,11 +371,15 @@ async fn send_chat(
             call.timeouts(),
             call.key(),
             classify,
+            &call.seen,
         )
         .await?;
     Ok(OpenedChat {
         status: response.status().as_u16(),
-        request_id: crate::failure::request_id(response.headers()),
+        request_id: crate::failure::masked_request_id(
+            response.headers(),
+            call.key().map(ApiKey::expose),
+        ),
         events: sse::chat_stream(
             response,
             call.timeouts().idle,

@@ -94,6 +94,7 @@ impl Provider for OpenRouter {
                     call.timeouts(),
                     call.key(),
                     &|r| self.classify(r),
+                    &call.seen,
                 )
                 .await?;
             self.list_models(call).await
