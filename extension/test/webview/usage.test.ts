@@ -75,7 +75,14 @@ describe('usage view', () => {
     const failed = rows.nth(0);
     assert.equal(await failed.getAttribute('data-outcome'), 'failed');
     assert.match((await failed.textContent()) ?? '', /quota_exceeded429/);
-    assert.equal(await failed.locator('td.outcome-failed').getAttribute('title'), 'The account has no credits left or reached its spending limit.');
+    const quotaHint = 'The account has no credits left or reached its spending limit. Add credits or raise the limit on the provider’s billing page.';
+    assert.equal(await failed.locator('td.outcome-failed').getAttribute('title'), quotaHint);
+    // The kind opens the row's guidance under it, and closes it again.
+    await failed.locator('[data-testid="log-kind"]').click();
+    assert.equal(await page.locator('[data-testid="log-guidance"]').textContent(), quotaHint);
+    assert.equal(await failed.locator('[data-testid="log-kind"]').getAttribute('aria-expanded'), 'true');
+    await failed.locator('[data-testid="log-kind"]').click();
+    assert.equal(await page.locator('[data-testid="log-guidance"]').count(), 0);
     assert.match((await rows.nth(1).textContent()) ?? '', /<img src=x onerror=alert\(1\)>.*unpriced/, 'provider text is text');
     assert.equal(await page.locator('img').count(), 0);
     assert.match((await rows.nth(2).textContent()) ?? '', /chat \(try 2\).*1\.9 s420 ms1,200 \/ 340\$0\.0004req_1/);

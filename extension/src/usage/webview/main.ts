@@ -4,6 +4,7 @@
 
 import { usd } from '../../chat/usage';
 import type { RequestLogEntry, SpendResult } from '../../protocol';
+import type { GuidanceKind } from '../../protocolOutcome';
 import { matchesFilter, type FromUsage, type LogFilter, type ToUsage } from '../messages';
 import { el } from '../../chat/webview/dom';
 
@@ -15,27 +16,30 @@ declare function acquireVsCodeApi(): VsCodeApi;
 const vscode = acquireVsCodeApi();
 const post = (m: FromUsage) => vscode.postMessage(m);
 
-/** What each failure kind means, for the hover of a failed row. */
-const KIND_HINT: Record<string, string> = {
-  invalid_key: 'The provider refused the API key.',
-  organization_mismatch: 'The Organization ID does not match the key.',
-  permission_denied: 'The key has no access to this model or request.',
-  region_unsupported: 'The provider does not serve this region.',
-  model_not_found: 'The model does not exist or the key has no access to it.',
-  rate_limited: 'Too many requests or tokens per minute.',
-  request_too_large: 'The request is larger than allowed.',
-  quota_exceeded: 'The account has no credits left or reached its spending limit.',
-  overloaded: 'The provider was overloaded.',
-  server_error: 'The provider had a server error.',
-  context_length_exceeded: "The conversation exceeded the model's context window.",
-  content_filtered: 'The content filter blocked the question or the answer.',
-  bad_request: 'The provider refused the request.',
-  network: 'The provider could not be reached.',
-  timeout: 'The provider did not answer in time.',
-  stream_interrupted: 'The answer was cut off.',
-  not_connected: 'No provider was connected.',
-  budget_exceeded: 'The monthly budget was reached.',
+/** What each failure kind means and what to do about it: a failed row's guidance, opened from its kind. */
+const KIND_HINT: Record<GuidanceKind, string> = {
+  not_connected: 'No provider was chosen or connected. Run “Sidekick: Select Your AI”.',
+  invalid_key: 'The provider refused the API key. Enter it again (“Sidekick: Select Your AI”), or create a new one on the provider’s keys page.',
+  organization_mismatch: 'The Organization ID does not match the key. Clear it, or enter the organization the key belongs to.',
+  permission_denied: 'The key has no access to this model or request. Check the key’s permissions and project on the provider’s site.',
+  region_unsupported: 'The provider does not serve the region this request came from.',
+  model_not_found: 'The model (for Azure, the deployment) does not exist or the key cannot use it. Pick another with “Sidekick: Select Model”.',
+  rate_limited: 'Too many requests or tokens per minute. Sidekick waits and retries on its own; if it keeps happening, slow down or raise the limit.',
+  request_too_large: 'The request was larger than the provider accepts. Attach less context or shorten the question.',
+  quota_exceeded: 'The account has no credits left or reached its spending limit. Add credits or raise the limit on the provider’s billing page.',
+  overloaded: 'The provider was overloaded (retried). Try again in a moment.',
+  server_error: 'The provider had a server error (retried). Try again; its status page says whether it is down.',
+  context_length_exceeded: 'The conversation did not fit the model’s context window. Drop the oldest messages or start a new chat.',
+  content_filtered: 'The provider’s content filter blocked the question or the answer. Rephrase it.',
+  bad_request: 'The provider refused the request as invalid. “Show Logs” has its own words.',
+  network: 'The provider could not be reached. Check the network, proxy and endpoint.',
+  timeout: 'The provider did not answer in time. Try again, or raise the timeout in the settings.',
+  stream_interrupted: 'The answer was cut off while streaming; what arrived was kept. Try again.',
+  keychain_unavailable: 'No keychain could store or read the key.',
+  budget_exceeded: 'This month’s budget was reached, so the question was not sent. Raise the budget in the settings.',
+  admin_key_required: 'The organization’s usage and costs need an Admin API key, not a project key.',
 };
+const hint = (kind: string): string => (KIND_HINT as Record<string, string | undefined>)[kind] ?? `The call failed (${kind}).`;
 
 // ---- layout ----------------------------------------------------------------------------------
 
@@ -89,9 +93,17 @@ function row(e: RequestLogEntry): HTMLTableRowElement {
   tr.dataset.id = String(e.id);
   tr.dataset.outcome = e.outcome;
   const call = e.operation === 'chat' && e.attempt && e.attempt > 1 ? `chat (try ${e.attempt})` : e.operation;
-  const outcomeCell = el('td', { text: e.outcome === 'failed' && e.guidanceKind ? e.guidanceKind : e.outcome });
-  if (e.guidanceKind) outcomeCell.title = KIND_HINT[e.guidanceKind] ?? e.guidanceKind;
-  outcomeCell.className = `outcome-${e.outcome}`;
+  const outcomeCell = el('td', { className: `outcome-${e.outcome}` });
+  if (e.guidanceKind) {
+    // The kind opens its guidance in a row under this one (the same text is the hover).
+    const open = el('button', { className: 'kind', testId: 'log-kind', text: e.outcome === 'failed' ? e.guidanceKind : e.outcome, title: hint(e.guidanceKind) });
+    open.dataset.kind = e.guidanceKind;
+    open.setAttribute('aria-expanded', 'false');
+    outcomeCell.append(open);
+    outcomeCell.title = hint(e.guidanceKind);
+  } else {
+    outcomeCell.textContent = e.outcome;
+  }
   const tokens = e.inputTokens === null && e.outputTokens === null ? '' : `${num(e.inputTokens)} / ${num(e.outputTokens)}`;
   const cost = e.costUsd !== null ? usd(e.costUsd) : e.outcome === 'ok' && e.operation === 'chat' ? 'unpriced' : '';
   const idCell = el('td', { className: 'request-id' });
@@ -199,8 +211,29 @@ more.addEventListener('click', () => {
   if (nextBefore !== null) post({ type: 'more', before: nextBefore });
 });
 table.addEventListener('click', (e) => {
-  const b = e.target instanceof Element ? e.target.closest<HTMLElement>('[data-copy]') : null;
+  const target = e.target instanceof Element ? e.target : null;
+  const b = target?.closest<HTMLElement>('[data-copy]');
   if (b?.dataset.copy) post({ type: 'copy', text: b.dataset.copy });
+  const kind = target?.closest<HTMLElement>('button[data-kind]');
+  if (kind?.dataset.kind) toggleGuidance(kind, kind.dataset.kind);
 });
+
+/** Opens or closes a failed row's guidance, in a full-width row right under it. */
+function toggleGuidance(button: HTMLElement, kind: string): void {
+  const tr = button.closest('tr');
+  if (!tr) return;
+  const next = tr.nextElementSibling;
+  if (next instanceof HTMLTableRowElement && next.dataset.guidanceFor === tr.dataset.id) {
+    next.remove();
+    button.setAttribute('aria-expanded', 'false');
+    return;
+  }
+  const cell = el('td', { text: hint(kind) });
+  cell.colSpan = HEAD.length;
+  const detail = el('tr', { className: 'guidance', testId: 'log-guidance' }, cell);
+  detail.dataset.guidanceFor = tr.dataset.id;
+  tr.after(detail);
+  button.setAttribute('aria-expanded', 'true');
+}
 
 post({ type: 'ready' });
