@@ -663,7 +663,7 @@ impl Bench {
         let (ledger, _warning) = sidekick_server::ledger::Ledger::open(Some(dir.path()), tx);
         let record = || {
             let mut r = sidekick_server::ledger::CallRecord::start(
-                "openai",
+                ("openai", "openai"),
                 "https://api.openai.com/v1",
                 sidekick_server::protocol::LedgerOperation::Chat,
             );

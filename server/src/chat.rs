@@ -159,7 +159,7 @@ pub async fn run(services: Services<'_>, params: ChatParams) -> Result<ChatResul
     let window = connections
         .cached_window(conn.spec().id, &model)
         .await
-        .or_else(|| prices.window(conn.spec().id, &model));
+        .or_else(|| prices.window(conn.spec().price_names, &model));
     if let Some(window) = window {
         if params.drop_oldest && upstream.tokens() > window {
             dropped = upstream.drop_oldest(window);

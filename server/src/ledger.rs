@@ -28,6 +28,8 @@ pub const FILE_NAME: &str = "sidekick.db";
 pub struct CallRecord {
     pub started_at_ms: i64,
     pub provider: String,
+    /// `gen_ai.provider.name` (spans only).
+    pub provider_name: &'static str,
     pub host: String,
     pub operation: LedgerOperation,
     /// The model that answered, or the one asked when none said.
@@ -53,11 +55,17 @@ pub struct CallRecord {
 }
 
 impl CallRecord {
-    /// A call that starts now; fill in the rest when it ends.
-    pub fn start(provider: &str, base_url: &str, operation: LedgerOperation) -> CallRecord {
+    /// A call that starts now; fill in the rest when it ends. `provider` is the spec's id and
+    /// `provider_name` its OpenTelemetry name.
+    pub fn start(
+        (provider, provider_name): (&str, &'static str),
+        base_url: &str,
+        operation: LedgerOperation,
+    ) -> CallRecord {
         CallRecord {
             started_at_ms: now_ms(),
             provider: provider.to_string(),
+            provider_name,
             host: crate::endpoint::host(base_url),
             operation,
             model: None,

@@ -102,8 +102,9 @@ impl PriceTable {
         Ok(PriceTable { entries })
     }
 
-    /// The snapshot with the user's file on top. An unreadable file is reported, not fatal.
-    pub fn with_overrides(path: Option<&Path>) -> (PriceTable, Option<String>) {
+    /// The snapshot with the user's file on top. An unreadable file is reported, not fatal;
+    /// a missing one only when the user named it (`explicit`: the default may well not exist).
+    pub fn with_overrides(path: Option<&Path>, explicit: bool) -> (PriceTable, Option<String>) {
         let mut table = PriceTable::snapshot().clone();
         let Some(path) = path else {
             return (table, None);
@@ -117,40 +118,35 @@ impl PriceTable {
                 }
                 Err(e) => (table, Some(format!("{}: {e}", path.display()))),
             },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (table, None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => (table, None),
             Err(e) => (table, Some(format!("{}: {e}", path.display()))),
         }
     }
 
-    /// The price of `model` on `provider`: the provider's own prefix first (`gemini/…`,
-    /// `azure/…`, `openrouter/…`), then the bare name, each exact and then without a date
-    /// suffix (`gpt-4o-2024-08-06` → `gpt-4o`, `claude-3-5-haiku-20241022` → its entry or
-    /// `claude-3-5-haiku`) or `-latest`. OpenRouter's `vendor/model` also tries `model`.
     /// The model's input window, where the table says.
-    pub fn window(&self, provider: &str, model: &str) -> Option<u64> {
-        self.lookup(provider, model)?
+    pub fn window(&self, names: PriceNames, model: &str) -> Option<u64> {
+        self.lookup(names, model)?
             .max_input_tokens
             .filter(|w| *w > 0)
     }
 
-    pub fn lookup(&self, provider: &str, model: &str) -> Option<Price> {
+    /// The price of `model` on a provider whose table names are `names`: its own prefix first
+    /// (`gemini/…`, `azure/…`, `openrouter/…`), then the bare name, each exact and then
+    /// without a date suffix (`gpt-4o-2024-08-06` → `gpt-4o`, `claude-3-5-haiku-20241022` →
+    /// its entry or `claude-3-5-haiku`) or `-latest`; a `vendor/model` id also as `model`
+    /// where the provider says so (OpenRouter).
+    pub fn lookup(&self, names: PriceNames, model: &str) -> Option<Price> {
         let model = model.trim();
-        let mut names: Vec<String> = Vec::new();
-        let prefix = match provider {
-            "gemini" => Some("gemini/"),
-            "azure" => Some("azure/"),
-            "openrouter" => Some("openrouter/"),
-            _ => None,
-        };
-        if let Some(p) = prefix {
-            names.push(format!("{p}{model}"));
-        }
-        names.push(model.to_string());
-        if provider == "openrouter"
-            && let Some((_, bare)) = model.split_once('/')
-        {
-            names.push(bare.to_string());
-        }
+        let prefixed = names.prefix.map(|p| format!("{p}{model}"));
+        let bare = names
+            .vendor_prefixed
+            .then(|| model.split_once('/').map(|(_, b)| b.to_string()))
+            .flatten();
+        let names: Vec<String> = prefixed
+            .into_iter()
+            .chain(std::iter::once(model.to_string()))
+            .chain(bare)
+            .collect();
         for name in &names {
             if let Some(p) = self.entries.get(name) {
                 return Some(*p);
@@ -161,6 +157,15 @@ impl PriceTable {
             .filter_map(|n| undated(n))
             .find_map(|n| self.entries.get(&n).copied())
     }
+}
+
+/// How one provider's models are named in the table (LiteLLM's): each provider's spec says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PriceNames {
+    /// Tried first, before the bare id: `gemini/`, `azure/`, `openrouter/`.
+    pub prefix: Option<&'static str>,
+    /// Ids are `vendor/model`, and `model` alone is tried last (OpenRouter).
+    pub vendor_prefixed: bool,
 }
 
 /// `name` without a trailing date (`-2024-08-06`, `-20241022`) or `-latest`, if it had one.
@@ -199,6 +204,19 @@ pub fn cost_nanos(price: &Price, usage: &Usage) -> i64 {
 mod tests {
     use super::*;
 
+    const GEMINI: PriceNames = PriceNames {
+        prefix: Some("gemini/"),
+        vendor_prefixed: false,
+    };
+    const AZURE: PriceNames = PriceNames {
+        prefix: Some("azure/"),
+        vendor_prefixed: false,
+    };
+    const OPENROUTER: PriceNames = PriceNames {
+        prefix: Some("openrouter/"),
+        vendor_prefixed: true,
+    };
+
     fn usage(prompt: u64, completion: u64) -> Usage {
         Usage {
             prompt_tokens: prompt,
@@ -215,22 +233,22 @@ mod tests {
     #[test]
     fn the_snapshot_prices_every_providers_usual_models() {
         let t = PriceTable::snapshot();
-        let mini = t.lookup("openai", "gpt-4o-mini").unwrap();
+        let mini = t.lookup(PriceNames::default(), "gpt-4o-mini").unwrap();
         assert_eq!((mini.input, mini.output), (1.5e-7, 6e-7));
         assert_eq!(
-            t.lookup("openai", "gpt-4o-mini-2024-07-18")
+            t.lookup(PriceNames::default(), "gpt-4o-mini-2024-07-18")
                 .map(|p| p.output),
             Some(6e-7)
         );
         assert!(
-            t.lookup("anthropic", "claude-sonnet-4-5-20250929")
+            t.lookup(PriceNames::default(), "claude-sonnet-4-5-20250929")
                 .is_some()
         );
-        assert!(t.lookup("gemini", "gemini-2.5-flash").is_some());
-        assert!(t.lookup("azure", "gpt-4o").is_some());
-        assert!(t.lookup("openrouter", "openai/gpt-4o").is_some());
+        assert!(t.lookup(GEMINI, "gemini-2.5-flash").is_some());
+        assert!(t.lookup(AZURE, "gpt-4o").is_some());
+        assert!(t.lookup(OPENROUTER, "openai/gpt-4o").is_some());
         assert_eq!(
-            t.lookup("openai", "my-fine-tune"),
+            t.lookup(PriceNames::default(), "my-fine-tune"),
             None,
             "unpriced, not free"
         );
@@ -278,23 +296,37 @@ mod tests {
                 "bad": {"input_cost_per_token": -1, "output_cost_per_token": 1e-7}}"#,
         )
         .unwrap();
-        let (t, warning) = PriceTable::with_overrides(Some(&path));
+        let (t, warning) = PriceTable::with_overrides(Some(&path), true);
         assert_eq!(warning, None);
-        assert_eq!(t.lookup("openai", "gpt-4o-mini").unwrap().input, 1e-6);
-        assert!(t.lookup("compatible", "our-gateway/llama").is_some());
         assert_eq!(
-            t.lookup("compatible", "bad"),
+            t.lookup(PriceNames::default(), "gpt-4o-mini")
+                .unwrap()
+                .input,
+            1e-6
+        );
+        assert!(
+            t.lookup(PriceNames::default(), "our-gateway/llama")
+                .is_some()
+        );
+        assert_eq!(
+            t.lookup(PriceNames::default(), "bad"),
             None,
             "a negative price is no price"
         );
         std::fs::write(&path, "{ not json").unwrap();
-        let (t, warning) = PriceTable::with_overrides(Some(&path));
+        let (t, warning) = PriceTable::with_overrides(Some(&path), true);
         assert!(warning.unwrap().contains("not a price table"));
         assert!(
-            t.lookup("openai", "gpt-4o").is_some(),
+            t.lookup(PriceNames::default(), "gpt-4o").is_some(),
             "the snapshot still prices"
         );
-        let (_, none) = PriceTable::with_overrides(Some(&dir.path().join("absent.json")));
-        assert_eq!(none, None, "no file is no problem");
+        let absent = dir.path().join("absent.json");
+        let (_, none) = PriceTable::with_overrides(Some(&absent), false);
+        assert_eq!(none, None, "no file where none was asked for is no problem");
+        let (_, missing) = PriceTable::with_overrides(Some(&absent), true);
+        assert!(
+            missing.is_some_and(|w| w.contains("absent.json")),
+            "a file the settings name and that is not there is said"
+        );
     }
 }

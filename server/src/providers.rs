@@ -24,6 +24,7 @@ use futures_util::future::BoxFuture;
 use crate::endpoint::normalize_base_url;
 use crate::failure::{ApiFailure, ProviderError, RawFailure};
 use crate::http::{Http, SeenSlot, Timeouts};
+use crate::prices::PriceNames;
 use crate::protocol::{ChatMessage, FinishReason, ModelInfo, ModelKind, Usage};
 use crate::secrets::ApiKey;
 use crate::settings::Settings;
@@ -76,6 +77,10 @@ pub struct ProviderSpec {
     /// wins (an exact id, or a dated variant of it).
     pub suggested_models: &'static [&'static str],
     pub links: ProviderLinks,
+    /// How the price table names this provider's models.
+    pub price_names: PriceNames,
+    /// `gen_ai.provider.name` in the OpenTelemetry GenAI conventions.
+    pub otel_name: &'static str,
 }
 
 impl ProviderSpec {

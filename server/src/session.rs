@@ -176,12 +176,10 @@ impl Session {
         {
             return t.clone();
         }
-        let path = self
-            .settings()
-            .prices_path
-            .map(PathBuf::from)
-            .or_else(|| self.home.as_ref().map(|h| h.join("prices.json")));
-        let (table, warning) = PriceTable::with_overrides(path.as_deref());
+        let named = self.settings().prices_path.map(|p| expand_home(&p));
+        let explicit = named.is_some();
+        let path = named.or_else(|| self.home.as_ref().map(|h| h.join("prices.json")));
+        let (table, warning) = PriceTable::with_overrides(path.as_deref(), explicit);
         if let Some(w) = warning {
             let client = self.client.clone();
             tokio::spawn(async move {
@@ -335,7 +333,10 @@ impl Session {
             (Some(provider), Some(model)) => {
                 match self.connections.cached_window(&provider, &model).await {
                     Some(w) => Some(w),
-                    None => self.price_table().window(&provider, model.trim()),
+                    None => self.connections.entry(&provider).ok().and_then(|e| {
+                        self.price_table()
+                            .window(e.spec().price_names, model.trim())
+                    }),
                 }
             }
             _ => None,
@@ -476,6 +477,17 @@ fn data_dir() -> Option<PathBuf> {
     }
     directories::ProjectDirs::from("dev", "Sidekick", "sidekick")
         .map(|d| d.data_dir().to_path_buf())
+}
+
+/// `~/…` as the user's home, as a settings file written by hand would mean it.
+fn expand_home(path: &str) -> PathBuf {
+    match (
+        path.strip_prefix("~/"),
+        directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf()),
+    ) {
+        (Some(rest), Some(home)) => home.join(rest),
+        _ => PathBuf::from(path),
+    }
 }
 
 fn price_file_warning(detail: String) -> String {

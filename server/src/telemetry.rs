@@ -82,15 +82,6 @@ pub fn shutdown() {
     }
 }
 
-/// The GenAI semantic conventions' name for a provider.
-fn provider_name(id: &str) -> &str {
-    match id {
-        "azure" => "azure.ai.openai",
-        "gemini" => "gcp.gemini",
-        other => other,
-    }
-}
-
 /// One finished call as a span, if spans are exported.
 pub fn export(r: &CallRecord) {
     let Some(Some(e)) = EXPORT.get() else {
@@ -111,10 +102,7 @@ pub fn export(r: &CallRecord) {
     };
     let mut attributes = vec![
         KeyValue::new("gen_ai.operation.name", operation),
-        KeyValue::new(
-            "gen_ai.provider.name",
-            provider_name(&r.provider).to_string(),
-        ),
+        KeyValue::new("gen_ai.provider.name", r.provider_name),
         KeyValue::new("server.address", r.host.clone()),
     ];
     let mut put = |k: &'static str, v: Option<opentelemetry::Value>| {

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::relay::Relay;
 use crate::failure::ProviderError;
 use crate::ledger::{CallRecord, Ledger};
-use crate::prices::{Price, PriceTable, cost_nanos};
+use crate::prices::{Price, PriceNames, PriceTable, cost_nanos};
 use crate::protocol::{CallOutcome, FinishReason, LedgerOperation, Usage};
 use crate::providers::{Call, ChatEvent, ChatRequest, Provider};
 
@@ -42,10 +42,10 @@ pub struct Pricing<'a> {
 }
 
 impl Pricing<'_> {
-    fn price(&self, provider: &str, answered_by: Option<&str>, asked: &str) -> Option<Price> {
+    fn price(&self, names: PriceNames, answered_by: Option<&str>, asked: &str) -> Option<Price> {
         self.listed
-            .or_else(|| answered_by.and_then(|m| self.table.lookup(provider, m)))
-            .or_else(|| self.table.lookup(provider, asked))
+            .or_else(|| answered_by.and_then(|m| self.table.lookup(names, m)))
+            .or_else(|| self.table.lookup(names, asked))
     }
 }
 
@@ -105,8 +105,11 @@ impl Turn<'_> {
     ) -> Result<Finished, ProviderError> {
         let attempt = self.attempts.fetch_add(1, Ordering::SeqCst) + 1;
         let spec = self.provider.spec();
-        let mut record =
-            CallRecord::start(spec.id, &self.call.endpoint.base_url, LedgerOperation::Chat);
+        let mut record = CallRecord::start(
+            (spec.id, spec.otel_name),
+            &self.call.endpoint.base_url,
+            LedgerOperation::Chat,
+        );
         record.chat_id = Some(self.chat_id.to_string());
         record.attempt = Some(attempt);
         record.model = Some(self.request.model.to_string());
@@ -121,7 +124,11 @@ impl Turn<'_> {
         };
         let mut outcome = self.stream_once(relay, guard.times).await;
         let mut record = guard.record.take().unwrap_or_else(|| {
-            CallRecord::start(spec.id, &self.call.endpoint.base_url, LedgerOperation::Chat)
+            CallRecord::start(
+                (spec.id, spec.otel_name),
+                &self.call.endpoint.base_url,
+                LedgerOperation::Chat,
+            )
         });
         record.headers_ms = guard.times.headers;
         record.first_token_ms = guard.times.first_token;
@@ -143,9 +150,11 @@ impl Turn<'_> {
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string));
                 if let Some(u) = &mut f.usage {
-                    let price = self
-                        .pricing
-                        .price(spec.id, f.model.as_deref(), self.request.model);
+                    let price = self.pricing.price(
+                        spec.price_names,
+                        f.model.as_deref(),
+                        self.request.model,
+                    );
                     if let Some(p) = price {
                         let nanos = cost_nanos(&p, u);
                         u.cost_usd = Some(nanos as f64 / 1e9);

@@ -133,7 +133,11 @@ impl Connections {
             key_source: req.source,
             key_hint: req.key.as_ref().map(ApiKey::hint),
         };
-        let record = CallRecord::start(spec.id, &req.base_url, LedgerOperation::Validate);
+        let record = CallRecord::start(
+            (spec.id, spec.otel_name),
+            &req.base_url,
+            LedgerOperation::Validate,
+        );
         let call = conn.call(http, settings);
         let validated = entry.provider.validate(&call).await;
         let record = record.seen(call.seen.take());
@@ -145,7 +149,10 @@ impl Connections {
             error,
             connection: Box::new(conn.clone()),
         })?;
-        let models = catalog::with_prices(catalog::arrange(models, spec.suggested_models), spec.id);
+        let models = catalog::with_prices(
+            catalog::arrange(models, spec.suggested_models),
+            spec.price_names,
+        );
         let slot = CredentialSlot::inference(spec.id, &req.base_url);
         let stored_source = match (&req.key, req.source) {
             (Some(k), Some(KeySource::Keychain)) => Some(self.store_key(&slot, k, settings).await?),

@@ -23,7 +23,11 @@ impl Connections {
             return Ok(m.clone());
         }
         let call = conn.call(http, settings);
-        let record = CallRecord::start(id, &conn.endpoint.base_url, LedgerOperation::Models);
+        let record = CallRecord::start(
+            (id, conn.spec().otel_name),
+            &conn.endpoint.base_url,
+            LedgerOperation::Models,
+        );
         let listed = conn.entry.provider.list_models(&call).await;
         let record = record.seen(call.seen.take());
         self.ledger.record(match &listed {
@@ -36,7 +40,7 @@ impl Connections {
         })?;
         let models = catalog::with_prices(
             catalog::arrange(models, conn.spec().suggested_models),
-            conn.spec().id,
+            conn.spec().price_names,
         );
         self.inner.lock().await.models.insert(id, models.clone());
         Ok(models)

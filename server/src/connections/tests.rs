@@ -39,6 +39,11 @@ static SPEC: ProviderSpec = ProviderSpec {
         rate_limits: None,
         status: None,
     },
+    price_names: crate::prices::PriceNames {
+        prefix: None,
+        vendor_prefixed: false,
+    },
+    otel_name: "slow",
 };
 
 impl Provider for Slow {

@@ -477,7 +477,11 @@ mod tests {
     use crate::protocol::Usage;
 
     fn chat(cost: Option<i64>, model: &str) -> CallRecord {
-        let mut r = CallRecord::start("openai", "https://api.openai.com/v1", LedgerOperation::Chat);
+        let mut r = CallRecord::start(
+            ("openai", "openai"),
+            "https://api.openai.com/v1",
+            LedgerOperation::Chat,
+        );
         r.model = Some(model.into());
         r.usage = Some(Usage {
             prompt_tokens: 10,

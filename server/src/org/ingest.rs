@@ -49,7 +49,7 @@ where
         attempts += 1;
         *requests += 1;
         let record = CallRecord::start(
-            conn.spec.id,
+            (conn.spec.id, conn.spec.otel_name),
             &conn.endpoint.base_url,
             LedgerOperation::Usage,
         );

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::{BaseUrl, Call, ChatRequest, OpenedChat, Provider, ProviderLinks, ProviderSpec, sse};
 use crate::failure::{ApiFailure, ProviderError, RawFailure, classify_transport};
 use crate::http::Operation;
+use crate::prices::PriceNames;
 use crate::protocol::{ModelInfo, ModelKind, Role};
 use crate::secrets::ApiKey;
 use crate::untrusted;
@@ -54,6 +55,11 @@ static SPEC: ProviderSpec = ProviderSpec {
         rate_limits: Some("https://console.anthropic.com/settings/limits"),
         status: Some("https://status.anthropic.com"),
     },
+    price_names: PriceNames {
+        prefix: None,
+        vendor_prefixed: false,
+    },
+    otel_name: "anthropic",
 };
 
 #[derive(Debug, Serialize)]

@@ -12,6 +12,7 @@ use super::openai_wire::{self, Auth, Dialect, OPENAI, TokenLimit};
 use super::{BaseUrl, Call, ChatRequest, OpenedChat, Provider, ProviderLinks, ProviderSpec};
 use crate::failure::{ApiFailure, Category, ProviderError, RawFailure};
 use crate::http::Operation;
+use crate::prices::PriceNames;
 use crate::protocol::{ModelInfo, ModelKind};
 
 pub struct Azure;
@@ -41,6 +42,11 @@ static SPEC: ProviderSpec = ProviderSpec {
         rate_limits: Some("https://learn.microsoft.com/azure/ai-foundry/openai/quotas-limits"),
         status: Some("https://azure.status.microsoft/status"),
     },
+    price_names: PriceNames {
+        prefix: Some("azure/"),
+        vendor_prefixed: false,
+    },
+    otel_name: "azure.ai.openai",
 };
 
 const DIALECT: Dialect = Dialect {

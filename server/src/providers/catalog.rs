@@ -3,6 +3,7 @@
 //! so they are marked (`chat: false`) for a picker to keep behind "Show all models", and
 //! "did you mean" never suggests them. The provider's suggested model comes first.
 
+use crate::prices::PriceNames;
 use crate::protocol::ModelInfo;
 
 /// Parts of an id that only non-chat models have, matched as whole `-`/`_`/`.`/`:` separated
@@ -37,10 +38,10 @@ const NON_CHAT_PHRASES: [&str; 3] = ["dall-e", "computer-use", "search-api"];
 
 /// Fills in the price of every chat model whose provider's list gave none, from the price
 /// snapshot (USD per million tokens), so a picker can show it.
-pub fn with_prices(mut models: Vec<ModelInfo>, provider: &str) -> Vec<ModelInfo> {
+pub fn with_prices(mut models: Vec<ModelInfo>, names: PriceNames) -> Vec<ModelInfo> {
     let table = crate::prices::PriceTable::snapshot();
     for m in models.iter_mut().filter(|m| m.chat && m.price.is_none()) {
-        m.price = table.lookup(provider, &m.id).map(|p| p.shown());
+        m.price = table.lookup(names, &m.id).map(|p| p.shown());
     }
     models
 }
@@ -154,7 +155,7 @@ mod tests {
                 e.chat = false;
                 e
             }],
-            "openai",
+            PriceNames::default(),
         );
         assert_eq!(
             priced[0]

@@ -8,6 +8,7 @@ use super::openai_wire::{self, Dialect, OPENAI, TokenLimit};
 use super::{BaseUrl, Call, ChatRequest, OpenedChat, Provider, ProviderLinks, ProviderSpec};
 use crate::failure::{ApiFailure, ProviderError, RawFailure};
 use crate::http::Operation;
+use crate::prices::PriceNames;
 use crate::protocol::{ModelInfo, ModelKind};
 
 /// An OpenAI-format server whose models we cannot tell apart: every model, by name. Also the
@@ -40,6 +41,11 @@ static SPEC: ProviderSpec = ProviderSpec {
         rate_limits: None,
         status: None,
     },
+    price_names: PriceNames {
+        prefix: None,
+        vendor_prefixed: false,
+    },
+    otel_name: "compatible",
 };
 
 /// Most local servers only know `max_tokens`; a 400 naming it switches per model. Nor do they

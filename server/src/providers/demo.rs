@@ -5,6 +5,7 @@
 
 use super::compatible::Compatible;
 use super::{BaseUrl, ProviderLinks, ProviderSpec};
+use crate::prices::PriceNames;
 use crate::protocol::ModelKind;
 
 pub static DEMO: Compatible = Compatible::with_spec(&SPEC);
@@ -28,4 +29,9 @@ static SPEC: ProviderSpec = ProviderSpec {
         rate_limits: None,
         status: None,
     },
+    price_names: PriceNames {
+        prefix: None,
+        vendor_prefixed: false,
+    },
+    otel_name: "demo",
 };

@@ -15,6 +15,7 @@ use crate::failure::{
     ApiFailure, Category, ProviderError, RawFailure, standard_retry_hint, truncate,
 };
 use crate::http::Operation;
+use crate::prices::PriceNames;
 use crate::protocol::{ModelInfo, ModelKind};
 
 pub struct Gemini;
@@ -39,6 +40,11 @@ static SPEC: ProviderSpec = ProviderSpec {
         rate_limits: Some("https://ai.google.dev/gemini-api/docs/rate-limits"),
         status: Some("https://aistudio.google.com/status"),
     },
+    price_names: PriceNames {
+        prefix: Some("gemini/"),
+        vendor_prefixed: false,
+    },
+    otel_name: "gcp.gemini",
 };
 
 const DIALECT: Dialect = Dialect {

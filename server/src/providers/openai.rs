@@ -10,6 +10,7 @@ use super::openai_wire::{self, OPENAI};
 use super::{BaseUrl, Call, ChatRequest, OpenedChat, Provider, ProviderLinks, ProviderSpec};
 use crate::failure::{ApiFailure, ProviderError, RawFailure};
 use crate::http::Operation;
+use crate::prices::PriceNames;
 use crate::protocol::{ModelInfo, ModelKind};
 
 pub struct OpenAi;
@@ -34,6 +35,11 @@ static SPEC: ProviderSpec = ProviderSpec {
         rate_limits: Some("https://platform.openai.com/settings/organization/limits"),
         status: Some("https://status.openai.com"),
     },
+    price_names: PriceNames {
+        prefix: None,
+        vendor_prefixed: false,
+    },
+    otel_name: "openai",
 };
 
 impl Provider for OpenAi {

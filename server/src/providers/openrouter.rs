@@ -13,6 +13,7 @@ use super::openai_wire::{self, Dialect, OPENAI, TokenLimit};
 use super::{BaseUrl, Call, ChatRequest, OpenedChat, Provider, ProviderLinks, ProviderSpec};
 use crate::failure::{ApiFailure, Category, ProviderError, RawFailure, classify_transport, until};
 use crate::http::Operation;
+use crate::prices::PriceNames;
 use crate::protocol::{ModelInfo, ModelKind};
 
 pub struct OpenRouter;
@@ -41,6 +42,11 @@ static SPEC: ProviderSpec = ProviderSpec {
         rate_limits: Some("https://openrouter.ai/docs/api-reference/limits"),
         status: Some("https://status.openrouter.ai"),
     },
+    price_names: PriceNames {
+        prefix: Some("openrouter/"),
+        vendor_prefixed: true,
+    },
+    otel_name: "openrouter",
 };
 
 const DIALECT: Dialect = Dialect {
