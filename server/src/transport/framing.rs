@@ -224,9 +224,28 @@ impl Framer {
             };
             return Step::Wait;
         }
-        let body = self.buf.split_to(len);
+        let item = sanitize(&self.buf[..len]);
+        // The declared length may end inside the next frame's header (a length too long by a
+        // few bytes, or two Content-Length lines that disagree): the body is then invalid, and
+        // a header line that starts in it and ends after it marks where the message ended.
+        if matches!(item, Some(Item::Invalid { .. })) {
+            let from = len.saturating_sub(CONTENT_LENGTH.len() + 24);
+            if let Some(at) = frame_start(&self.buf[from..])
+                .map(|at| from + at)
+                .filter(|&at| at < len)
+            {
+                let broken = self.buf.split_to(at);
+                self.state = State::Header;
+                return Step::Item(invalid(
+                    recover_id(&broken),
+                    jsonrpc::ErrorCode::ParseError,
+                    "Content-Length is longer than the message",
+                ));
+            }
+        }
+        self.buf.advance(len);
         self.state = State::Header;
-        match sanitize(&body) {
+        match item {
             Some(item) => Step::Item(item),
             None => Step::Again,
         }

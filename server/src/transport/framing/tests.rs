@@ -148,6 +148,23 @@ fn unreadable_responses_are_dropped_not_answered() {
     assert!(out.is_empty(), "{out:?}");
 }
 
+#[test]
+fn a_length_that_ends_inside_the_next_header_gives_that_frame_back() {
+    // Two Content-Length lines that disagree (the last wins, and runs one byte into the next
+    // frame), and lengths that end a few bytes into the next frame's header line.
+    let conflicting = "Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}".to_string();
+    let into_name = "Content-Length: 5\r\n\r\n".to_string();
+    let into_digits = "Content-Length: 18\r\n\r\n{}".to_string();
+    for broken in [conflicting, into_name, into_digits] {
+        // As one write delivers them: the next frame's header line is there to be seen.
+        let input = [broken.clone().into_bytes(), frame(OK), frame(OK)].concat();
+        let out = items(&input);
+        assert_eq!(passed(&out), 2, "{broken:?}: {out:?}");
+        assert_eq!(out.len(), 3, "the broken frame is answered once: {out:?}");
+        assert_eq!(code_and_id(&out[0]).0, -32700);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
