@@ -55,8 +55,22 @@ export function removeContext(items: readonly ContextItem[], key: string): Conte
   return items.filter((i) => contextKey(i) !== key);
 }
 
+/** Names that hold credentials by convention: never sent to a model, even when asked to. */
+const SECRET_NAMES = /^(\.env(\..+)?|\.envrc|\.netrc|\.npmrc|\.pypirc|\.git-credentials|\.htpasswd|credentials(\.json)?|id_(rsa|dsa|ecdsa|ed25519)|.+\.(pem|key|p12|pfx|jks|keystore|kdbx|asc|gpg))$/i;
+/** Templates of those that carry no secret by design. */
+const SECRET_TEMPLATES = /\.(example|sample|template|dist|defaults?)$/i;
+
+/** True for a file whose name says it holds keys or passwords (`.env`, `id_rsa`, `*.pem`…). */
+export function looksLikeSecretsFile(path: string): boolean {
+  const name = baseName(path);
+  return SECRET_NAMES.test(name) && !SECRET_TEMPLATES.test(name);
+}
+
 /** Why an item cannot be attached, or undefined when it can. */
 export function contextRefusal(path: string, text: string): string | undefined {
+  if (looksLikeSecretsFile(path)) {
+    return `${path} looks like a file of keys or passwords, so Sidekick does not send it to the model. Copy the lines that matter into the question, without their secrets.`;
+  }
   if (text.length > MAX_CONTEXT_CHARS) {
     return `${path} is too large to attach (${Math.round(text.length / 1024)} KB; at most ${MAX_CONTEXT_CHARS / 1024} KB). Select the part that matters and use Add Selection.`;
   }

@@ -54,6 +54,12 @@ describe('attached context', () => {
     assert.equal(contextRefusal('ok.ts', 'x'.repeat(MAX_CONTEXT_CHARS)), undefined);
     assert.match(contextRefusal('big.log', 'x'.repeat(MAX_CONTEXT_CHARS + 1)) ?? '', /big\.log is too large.*Add Selection/);
     assert.match(contextRefusal('img.png', 'PNG\u0000\u0001') ?? '', /img\.png looks binary/);
+    for (const secret of ['.env', 'app/.env.local', '.env.production', 'C:\\proj\\.ENV', '.npmrc', '.netrc', 'id_ed25519', 'certs/server.pem', 'tls.KEY', 'aws/credentials', '.git-credentials']) {
+      assert.match(contextRefusal(secret, 'API_KEY=sk-live-123') ?? '', /looks like a file of keys or passwords/, secret);
+    }
+    for (const fine of ['.env.example', 'config/.env.sample', 'environment.ts', 'keyboard.ts', 'id_rsa.pub', 'key.ts', 'credentials.md', 'src/env.ts']) {
+      assert.equal(contextRefusal(fine, 'x'), undefined, fine);
+    }
   });
 });
 
