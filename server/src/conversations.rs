@@ -150,9 +150,31 @@ fn process_exists(pid: u32) -> bool {
     r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
-/// Elsewhere the writer cannot be checked cheaply: an answer left streaming by another
-/// process counts as interrupted (a crash is likelier than two windows on one conversation).
-#[cfg(not(unix))]
+#[cfg(windows)]
+fn process_exists(pid: u32) -> bool {
+    use windows_sys::Win32::Foundation::{
+        CloseHandle, ERROR_ACCESS_DENIED, GetLastError, STILL_ACTIVE,
+    };
+    use windows_sys::Win32::System::Threading::{
+        GetExitCodeProcess, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION,
+    };
+    // SAFETY: a query-only handle, closed before returning; `code` outlives the call.
+    unsafe {
+        let handle = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid);
+        if handle.is_null() {
+            // Denied: it exists under another user. Any other error: no such process.
+            return GetLastError() == ERROR_ACCESS_DENIED;
+        }
+        let mut code = 0u32;
+        let read = GetExitCodeProcess(handle, &mut code) != 0;
+        CloseHandle(handle);
+        read && code == STILL_ACTIVE as u32
+    }
+}
+
+/// Elsewhere the writer cannot be checked: an answer left streaming by another process
+/// counts as interrupted (a crash is likelier than two windows on one conversation).
+#[cfg(not(any(unix, windows)))]
 fn process_exists(_pid: u32) -> bool {
     false
 }
@@ -482,6 +504,22 @@ impl Drop for TurnRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_running_writer_is_told_from_an_ended_one() {
+        assert!(process_exists(std::process::id()));
+        // This test binary, asked only to list its tests: it ends at once, and its pid with it.
+        let mut child = std::process::Command::new(std::env::current_exe().expect("own path"))
+            .arg("--list")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let pid = child.id();
+        assert!(child.wait().expect("wait").success());
+        assert!(!process_exists(pid), "an ended process is not a live writer");
+        assert!(!is_live(&format!("{pid}:abc"), "1:me"));
+        assert!(is_live("1:me", "1:me"));
+    }
 
     #[test]
     fn titles_are_the_first_line_cut_at_a_word() {
