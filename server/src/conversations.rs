@@ -516,7 +516,10 @@ mod tests {
             .expect("spawn");
         let pid = child.id();
         assert!(child.wait().expect("wait").success());
-        assert!(!process_exists(pid), "an ended process is not a live writer");
+        assert!(
+            !process_exists(pid),
+            "an ended process is not a live writer"
+        );
         assert!(!is_live(&format!("{pid}:abc"), "1:me"));
         assert!(is_live("1:me", "1:me"));
     }

@@ -261,11 +261,13 @@ pub fn masked_request_id(headers: &HeaderMap, key: Option<&str>) -> Option<Strin
     request_id(headers).map(|id| bounded(&id, 200, true, mask_identifier, key))
 }
 
+/// Azure sends both `apim-request-id` and `x-request-id`; the first is the one its support
+/// asks for, so it goes first (no other provider sends it).
 pub fn request_id(headers: &HeaderMap) -> Option<String> {
     [
+        "apim-request-id",
         "x-request-id",
         "request-id",
-        "apim-request-id",
         "x-amzn-requestid",
         "cf-ray",
     ]
@@ -349,6 +351,19 @@ mod tests {
             );
         }
         m
+    }
+
+    #[test]
+    fn azures_apim_request_id_wins_and_a_success_s_id_is_masked() {
+        let both = h(&[("x-request-id", "x-1"), ("apim-request-id", "apim-1")]);
+        assert_eq!(request_id(&both).as_deref(), Some("apim-1"));
+        assert_eq!(
+            request_id(&h(&[("request-id", "req_a")])).as_deref(),
+            Some("req_a")
+        );
+        let echoed = h(&[("x-request-id", "sk-proj-abcdefghijklmnopqrstuvwxyz123456")]);
+        let shown = masked_request_id(&echoed, None).unwrap();
+        assert!(!shown.contains("abcdefghijklmnop"), "{shown}");
     }
 
     #[test]

@@ -205,6 +205,13 @@ pub trait Provider: Send + Sync {
     /// A refusal (status, headers, body) as a neutral failure, raw fields kept.
     fn classify(&self, raw: &RawFailure<'_>) -> ApiFailure;
 
+    /// The base URL this provider's requests are built on, from what the user typed (before
+    /// the URL policy checks it): a provider whose docs show longer URLs takes them back to
+    /// the part it wants.
+    fn base_url_from(&self, typed: &str) -> String {
+        typed.to_string()
+    }
+
     /// The organization's usage and costs API, read with an admin key, where there is one.
     fn organization(&self) -> Option<&'static dyn org_api::OrgApi> {
         None
@@ -274,10 +281,12 @@ impl Registry {
     }
 
     pub fn with_env(env: impl Fn(&str) -> Option<String>) -> Registry {
-        let from = |var: &str| env(var).and_then(|u| normalize_base_url(&u).ok());
         let entries = every()
             .into_iter()
             .filter_map(|provider| {
+                let from = |var: &str| {
+                    env(var).and_then(|u| normalize_base_url(&provider.base_url_from(&u)).ok())
+                };
                 let default_base_url = match provider.spec().base_url {
                     BaseUrl::Fixed { default, env } => {
                         Some(from(env).unwrap_or_else(|| default.to_string()))

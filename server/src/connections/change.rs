@@ -45,7 +45,7 @@ impl Connections {
             .filter(|u| !u.is_empty())
         {
             Some(u) => {
-                let url = normalize_base_url(u).map_err(params)?;
+                let url = normalize_base_url(&entry.provider.base_url_from(u)).map_err(params)?;
                 if !spec.base_url_editable() && Some(&url) != entry.default_base_url.as_ref() {
                     return Err(params(format!(
                         "baseUrl: {}'s base URL is fixed; use the OpenAI-compatible provider for another server",

@@ -60,9 +60,32 @@ const DIALECT: Dialect = Dialect {
     ..OPENAI
 };
 
+/// The resource endpoint from what Microsoft's pages show: a v1 base URL
+/// (`…/openai/v1/`), a Foundry target URI (`…/openai/deployments/NAME/chat/completions?
+/// api-version=…`) or the endpoint itself all become `https://NAME.openai.azure.com`.
+fn resource_endpoint(typed: &str) -> String {
+    let typed = typed.trim();
+    let Ok(mut url) = url::Url::parse(typed) else {
+        return typed.to_string(); // the URL policy says what is wrong with it
+    };
+    let path = url.path().to_string();
+    let cut = path
+        .to_ascii_lowercase()
+        .find("/openai")
+        .unwrap_or(path.len());
+    url.set_path(&path[..cut]);
+    url.set_query(None);
+    url.set_fragment(None);
+    url.as_str().trim_end_matches('/').to_string()
+}
+
 impl Provider for Azure {
     fn spec(&self) -> &'static ProviderSpec {
         &SPEC
+    }
+
+    fn base_url_from(&self, typed: &str) -> String {
+        resource_endpoint(typed)
     }
 
     fn list_models<'a>(
@@ -146,6 +169,30 @@ mod tests {
             headers: &HeaderMap::new(),
             body: body.as_bytes(),
         })
+    }
+
+    #[test]
+    fn the_endpoint_is_taken_from_the_urls_microsoft_shows() {
+        for typed in [
+            "https://res.openai.azure.com",
+            "https://res.openai.azure.com/",
+            " https://res.openai.azure.com/openai/v1/ ",
+            "https://res.openai.azure.com/openai/v1/chat/completions",
+            "https://res.openai.azure.com/openai/deployments/gpt-4o/chat/completions?api-version=2025-01-01-preview",
+            "https://res.openai.azure.com/OpenAI",
+        ] {
+            assert_eq!(
+                resource_endpoint(typed),
+                "https://res.openai.azure.com",
+                "{typed}"
+            );
+        }
+        assert_eq!(
+            resource_endpoint("https://gw.example.com/team-a/openai/v1"),
+            "https://gw.example.com/team-a",
+            "a gateway's own path stays"
+        );
+        assert_eq!(resource_endpoint("not a url"), "not a url");
     }
 
     #[test]

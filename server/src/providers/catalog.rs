@@ -36,12 +36,17 @@ const NON_CHAT_WORDS: [&str; 19] = [
 /// Runs of words that mark non-chat models where one word alone would not.
 const NON_CHAT_PHRASES: [&str; 3] = ["dall-e", "computer-use", "search-api"];
 
-/// Fills in the price of every chat model whose provider's list gave none, from the price
-/// snapshot (USD per million tokens), so a picker can show it.
+/// Fills in the price (USD per million tokens) and the context window of every chat model
+/// whose provider's list gave none, from the price snapshot, so a picker can show them.
 pub fn with_prices(mut models: Vec<ModelInfo>, names: PriceNames) -> Vec<ModelInfo> {
     let table = crate::prices::PriceTable::snapshot();
-    for m in models.iter_mut().filter(|m| m.chat && m.price.is_none()) {
-        m.price = table.lookup(names, &m.id).map(|p| p.shown());
+    for m in models.iter_mut().filter(|m| m.chat) {
+        if m.price.is_none() {
+            m.price = table.lookup(names, &m.id).map(|p| p.shown());
+        }
+        if m.context_window.is_none() {
+            m.context_window = table.window(names, &m.id);
+        }
     }
     models
 }
@@ -170,6 +175,12 @@ mod tests {
         );
         assert_eq!(priced[2].price, None, "unpriced");
         assert_eq!(priced[3].price, None, "not a chat model");
+        assert_eq!(
+            priced[0].context_window,
+            Some(128_000),
+            "the snapshot's window where the list gave none"
+        );
+        assert_eq!(priced[2].context_window, None);
     }
 
     #[test]

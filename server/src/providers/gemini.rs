@@ -180,6 +180,10 @@ fn category(state: &str, message: &str, details: &[Value], status: Option<u16>) 
         }
         "INVALID_ARGUMENT" => Category::BadRequest,
         "UNAUTHENTICATED" => Category::InvalidKey,
+        // A key Google found published and blocked: the key, not its permissions, must change.
+        "PERMISSION_DENIED" if msg.contains("api key") && msg.contains("leaked") => {
+            Category::InvalidKey
+        }
         "PERMISSION_DENIED" => Category::PermissionDenied,
         "RESOURCE_EXHAUSTED" => exhausted(&msg, details),
         "NOT_FOUND" if msg.contains("model") => Category::ModelNotFound,
@@ -260,6 +264,15 @@ mod tests {
             r#"{"error":{"code":403,"message":"Method doesn't allow unregistered callers.","status":"PERMISSION_DENIED"}}"#,
         );
         assert_eq!(f.category, Category::PermissionDenied);
+        let f = classify(
+            403,
+            r#"[{"error":{"code":403,"message":"Your API key was reported as leaked. Please use another API key.","status":"PERMISSION_DENIED"}}]"#,
+        );
+        assert_eq!(
+            f.category,
+            Category::InvalidKey,
+            "a leaked key must be replaced"
+        );
         let f = classify(
             503,
             r#"{"error":{"code":503,"message":"The model is overloaded. Please try again later.","status":"UNAVAILABLE"}}"#,

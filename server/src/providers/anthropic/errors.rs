@@ -71,7 +71,9 @@ fn category(status: Option<u16>, ty: &str, message: &str) -> Category {
         }
         "billing_error" => Category::QuotaExceeded,
         "invalid_request_error"
-            if msg.contains("prompt is too long") || msg.contains("context window") =>
+            if msg.contains("prompt is too long")
+                || msg.contains("context window")
+                || msg.contains("context limit") =>
         {
             Category::ContextLengthExceeded
         }
@@ -153,6 +155,12 @@ mod tests {
                 400,
                 "invalid_request_error",
                 "prompt is too long: 208310 tokens > 200000 maximum",
+                Category::ContextLengthExceeded,
+            ),
+            (
+                400,
+                "invalid_request_error",
+                "input length and `max_tokens` exceed context limit: 197626 + 8192 > 200000, decrease input length or `max_tokens` and try again",
                 Category::ContextLengthExceeded,
             ),
             (

@@ -142,6 +142,13 @@ impl Decoder {
                 }
             }
             if let Some(r) = choice.finish_reason.as_deref().filter(|r| !r.is_empty()) {
+                // OpenRouter's end of an answer an upstream broke off (its `error` object,
+                // when sent, was read above): not a finished answer.
+                if r == "error" {
+                    return Err(ProviderError::StreamInterrupted(
+                        "the provider ended the answer with an error".into(),
+                    ));
+                }
                 let reason = finish_reason(r);
                 if reason == FinishReason::ContentFilter && self.dialect.content_filter_fails {
                     let mut f = ApiFailure::new(Category::ContentFiltered, None);
@@ -176,6 +183,12 @@ impl Decode for Decoder {
             Err(_) => Err(match serde_json::from_str::<Value>(data) {
                 Ok(v) if v.get("error").is_some() => {
                     ProviderError::api_failure((self.dialect.classify_event)(&v))
+                }
+                // Google wraps an error in a list, in a stream as in a body.
+                Ok(Value::Array(items))
+                    if items.first().is_some_and(|i| i.get("error").is_some()) =>
+                {
+                    ProviderError::api_failure((self.dialect.classify_event)(&items[0]))
                 }
                 _ => ProviderError::StreamInterrupted(
                     "the provider sent an event that is not valid JSON".into(),
@@ -262,6 +275,23 @@ mod tests {
             &[r#"{"error":{"message":"Provider returned error","code":429}}"#],
         );
         assert_eq!(err.unwrap().category(), Category::RateLimited);
+        // Google's list-wrapped error, mid-stream.
+        let (events, err) = decode_all(
+            &OPENAI,
+            &[
+                r#"{"choices":[{"index":0,"delta":{"content":"part"}}]}"#,
+                r#"[{"error":{"code":503,"message":"The model is overloaded. Please try again later.","status":"UNAVAILABLE"}}]"#,
+            ],
+        );
+        assert_eq!(events, [ChatEvent::Text("part".into())]);
+        assert_eq!(err.unwrap().category(), Category::Overloaded);
+        // OpenRouter's finish "error" without its error object: broken off, not finished.
+        let (events, err) = decode_all(
+            &OPENAI,
+            &[r#"{"choices":[{"index":0,"delta":{"content":"half"},"finish_reason":"error"}]}"#],
+        );
+        assert_eq!(events, [ChatEvent::Text("half".into())]);
+        assert_eq!(err.unwrap().category(), Category::StreamInterrupted);
     }
 
     #[test]
