@@ -57,7 +57,11 @@ export const vscodeUi: flows.FlowUi = {
   pickOrType(items: flows.PickItem<string>[], options: flows.PickOrTypeOptions): Promise<string | undefined> {
     return new Promise((resolve) => {
       type Item = vscode.QuickPickItem & { value: string };
-      const listed: Item[] = items.map((i) => ({ label: i.label, description: i.description, detail: i.detail, value: i.value }));
+      // With `matchWords` the list is filtered here (words in any order) and each kept item is
+      // `alwaysShow`, so the editor's own fuzzy match does not filter it again.
+      const byWords = options.matchWords ?? false;
+      const listed: Item[] = items.map((i) => ({ label: i.label, description: i.description, detail: i.detail, value: i.value, alwaysShow: byWords }));
+      const shown = (typed: string) => (byWords ? listed.filter((i) => matchesWords(typed, searchedTexts(i, options))) : listed);
       const qp = vscode.window.createQuickPick<Item>();
       qp.title = options.title;
       qp.placeholder = options.placeholder;
@@ -69,7 +73,7 @@ export const vscodeUi: flows.FlowUi = {
       qp.onDidChangeValue((text) => {
         const typed = text.trim();
         qp.items = typed
-          ? [{ label: options.typed(typed), value: typed, alwaysShow: true }, ...listed.filter((i) => i.value !== typed)]
+          ? [{ label: options.typed(typed), value: typed, alwaysShow: true }, ...shown(typed).filter((i) => i.value !== typed)]
           : listed;
       });
       let done = false;
@@ -137,6 +141,11 @@ export const vscodeUi: flows.FlowUi = {
   },
 };
 
+/** What a word-matched picker searches in an item: its label, and what the options allow. */
+function searchedTexts(i: vscode.QuickPickItem, options: flows.PickOptions): (string | undefined)[] {
+  return [i.label, options.matchOnDescription === false ? undefined : i.description, options.matchOnDetail === false ? undefined : i.detail];
+}
+
 /**
  * A QuickPick filtered by `flows.matchesWords` (words in any order) instead of the editor's
  * fuzzy match, which wants the typed characters in the label's order ("4o mini" would not find
@@ -163,12 +172,7 @@ function pickByWords<T>(items: flows.PickItem<T>[], options: flows.PickOptions):
     const picked = items.findIndex((i) => i.picked);
     if (picked >= 0) qp.activeItems = [all[picked]!];
     qp.onDidChangeValue((text) => {
-      const texts = (i: Item) => [
-        i.label,
-        options.matchOnDescription === false ? undefined : i.description,
-        options.matchOnDetail === false ? undefined : i.detail,
-      ];
-      qp.items = all.filter((i) => matchesWords(text, texts(i)));
+      qp.items = all.filter((i) => matchesWords(text, searchedTexts(i, options)));
     });
     let done = false;
     qp.onDidAccept(() => {
