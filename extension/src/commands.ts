@@ -6,7 +6,7 @@ import type { ChatPanel } from './chat/panel';
 import { openEditors, pickFiles, selections } from './chat/attach';
 import type { SidekickClient } from './client';
 import * as flows from './flows';
-import { matchesWords } from './modelList';
+import { defaultModelFor, matchesWords } from './modelList';
 import type { ActionRunner, Severity } from './guidance';
 import { settingsQuery } from './settings';
 import { connectOrganization, disconnectOrganization } from './orgCosts/connect';
@@ -40,6 +40,9 @@ export const CONNECTED_CONTEXT = 'sidekick.connected';
 
 /** `vscode.window` as the flows see it. */
 export const vscodeUi: flows.FlowUi = {
+  defaultModel(provider: string): string | undefined {
+    return defaultModelFor(vscode.workspace.getConfiguration('sidekick').get('defaultModel'), provider);
+  },
   async pick<T>(items: flows.PickItem<T>[], options: flows.PickOptions): Promise<T | undefined> {
     if (options.matchWords) return pickByWords(items, options);
     const picked = await vscode.window.showQuickPick(

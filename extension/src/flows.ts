@@ -70,6 +70,8 @@ export interface FlowUi extends NotifyUi {
   input(options: InputOptions): PromiseLike<string | undefined>;
   progress<T>(title: string, task: () => PromiseLike<T>): PromiseLike<T>;
   confirm(message: string, button: string): PromiseLike<boolean>;
+  /** The model the user's settings name for `provider` (`sidekick.defaultModel`), if any. */
+  defaultModel?(provider: string): string | undefined;
 }
 
 /** The sidecar requests the flows send. */
@@ -414,8 +416,9 @@ async function pickModel(
   }
   let showAll = false;
   for (;;) {
-    const items: PickItem<string | typeof NEW_KEY | typeof SHOW_ALL>[] = modelItems(provider, models, active, showAll);
-    const hidden = showAll ? 0 : hiddenModels(models, active, provider);
+    const preferred = ui.defaultModel?.(provider.id);
+    const items: PickItem<string | typeof NEW_KEY | typeof SHOW_ALL>[] = modelItems(provider, models, active, showAll, preferred);
+    const hidden = showAll ? 0 : hiddenModels(models, active, provider, preferred);
     if (hidden > 0) {
       items.push({
         label: '$(list-unordered) Show all models…',
@@ -475,7 +478,15 @@ async function pickDeployment(
   models: ModelInfo[],
   active: ActiveSelection | null,
 ): Promise<FlowOutcome> {
-  const name = await ui.pickOrType(modelItems(provider, models, active), {
+  const preferred = ui.defaultModel?.(provider.id);
+  const items = modelItems(provider, models, active, false, preferred);
+  // A deployment need not be listed: the default one is offered first all the same.
+  const current = active?.provider === provider.id ? active.model : undefined;
+  if (preferred && !current && !items.some((i) => i.value === preferred)) {
+    items.unshift({ label: `$(star-full) ${preferred}`, description: 'your default', value: preferred, picked: true });
+    for (const i of items.slice(1)) i.picked = false;
+  }
+  const name = await ui.pickOrType(items, {
     title: `Sidekick: ${provider.name} deployment`,
     placeholder: 'Type the name of your deployment (the models below are suggestions)',
     matchOnDescription: true,

@@ -51,27 +51,31 @@ export function priceLabel(price: ModelPrice | null | undefined): string {
 }
 
 /**
- * The model list: the current model first (else the provider's suggestion), then the chat
- * models in the provider's order, and one "Show all models" choice for the non-chat ones
- * (embeddings, images, audio…) unless `showAll`. One pass, no sorting: OpenRouter sends 300+
- * models and the picker must open at once. Each model is described by what helps choose
- * (display name, context window, price), never its owner.
+ * The model list: the current model first (else the user's default from the settings, when
+ * listed, else the provider's suggestion), then the chat models in the provider's order, and
+ * one "Show all models" choice for the non-chat ones (embeddings, images, audio…) unless
+ * `showAll`. One pass, no sorting: OpenRouter sends 300+ models and the picker must open at
+ * once. Each model is described by what helps choose (display name, context window, price),
+ * never its owner.
  */
 export function modelItems(
   provider: ProviderInfo,
   models: ModelInfo[],
   active: ActiveSelection | null,
   showAll = false,
+  preferred?: string,
 ): PickItem<string>[] {
   const current = active?.provider === provider.id ? active.model : undefined;
+  const favourite = !current && preferred && models.some((m) => m.id === preferred) ? preferred : undefined;
   const first: PickItem<string>[] = [];
   const rest: PickItem<string>[] = [];
   for (const m of models) {
     const isCurrent = m.id === current;
-    if (!showAll && m.chat === false && !isCurrent) continue;
-    const suggested = !current && m.recommended === true;
+    const isFavourite = m.id === favourite;
+    if (!showAll && m.chat === false && !isCurrent && !isFavourite) continue;
+    const suggested = isFavourite || (!current && !favourite && m.recommended === true);
     const parts = [
-      isCurrent ? 'current' : suggested ? 'suggested' : '',
+      isCurrent ? 'current' : isFavourite ? 'your default' : suggested ? 'suggested' : '',
       m.name && m.name !== m.id ? m.name : '',
       contextLabel(m.contextWindow),
       priceLabel(m.price),
@@ -87,7 +91,18 @@ export function modelItems(
 }
 
 /** How many models `modelItems` keeps behind "Show all models". */
-export function hiddenModels(models: ModelInfo[], active: ActiveSelection | null, provider: ProviderInfo): number {
+export function hiddenModels(models: ModelInfo[], active: ActiveSelection | null, provider: ProviderInfo, preferred?: string): number {
   const current = active?.provider === provider.id ? active.model : undefined;
-  return models.filter((m) => m.chat === false && m.id !== current).length;
+  const favourite = current ? undefined : preferred;
+  return models.filter((m) => m.chat === false && m.id !== current && m.id !== favourite).length;
+}
+
+/**
+ * The `sidekick.defaultModel` setting's model for a provider: `{ "openai": "gpt-4o-mini" }`.
+ * Anything else (a string, a number, an empty name) is no default.
+ */
+export function defaultModelFor(setting: unknown, provider: string): string | undefined {
+  if (!setting || typeof setting !== 'object' || Array.isArray(setting)) return undefined;
+  const model = (setting as Record<string, unknown>)[provider];
+  return typeof model === 'string' && model.trim() ? model.trim() : undefined;
 }

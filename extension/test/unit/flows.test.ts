@@ -15,7 +15,12 @@ type Step =
 /** A scripted UI: each prompt takes the next step, which must be of the same kind. */
 class FakeUi implements flows.FlowUi {
   readonly log: string[] = [];
+  /** `sidekick.defaultModel`, by provider. */
+  defaults: Record<string, string> = {};
   constructor(private readonly steps: Step[]) {}
+  defaultModel(provider: string): string | undefined {
+    return this.defaults[provider];
+  }
   private next<K extends string>(kind: K): Extract<Step, Record<K, unknown>> {
     const step = this.steps.shift();
     assert.ok(step && kind in step, `expected a ${kind} step, got ${JSON.stringify(step)} (log: ${this.log.join(' | ')})`);
@@ -120,6 +125,15 @@ describe('Select Your AI', () => {
     assert.match(keyPrompts[0]?.validate?.('sk-a b') ?? '', /space/);
     assert.equal(keyPrompts[0]?.validate?.(' sk-ok '), undefined);
     assert.ok(ui.log.includes('progress Connecting to OpenAI…'));
+  });
+
+  it("after connecting, Enter picks the settings' default model", async () => {
+    const ui = new FakeUi([pickLabel('OpenAI'), { input: () => 'sk-test-1234' }, { input: () => '' }, { pick: (labels) => labels[0] }]);
+    ui.defaults = { openai: 'gpt-4o-mini' };
+    const api = new FakeApi();
+    assert.equal(await flows.selectYourAI(ui, api, runner()), 'selected');
+    ui.done();
+    assert.deepEqual(api.selected, ['openai/gpt-4o-mini'], 'listed second, offered first');
   });
 
   it('a server that needs no key: its address first, then no key unless "I have a key"', async () => {
@@ -383,6 +397,25 @@ describe('the model list', () => {
     assert.ok(items.every((i) => !/system/.test(i.description ?? '')), 'the owner describes nothing');
     assert.equal(modelList.hiddenModels(models, null, provider()), 2);
     assert.equal(modelList.modelItems(provider(), models, null, true).length, 5);
+  });
+
+  it("the settings' default model comes first when there is no current one", () => {
+    const items = modelList.modelItems(provider(), models, null, false, 'gpt-4o');
+    assert.deepEqual(items.map((i) => i.value), ['gpt-4o', 'gpt-4o-mini', 'gpt-5']);
+    assert.equal(items[0]!.description, 'your default');
+    assert.equal(items.filter((i) => i.picked).length, 1, 'only the default is highlighted');
+    assert.ok(!items[1]!.label.includes('star'), 'the suggestion gives way');
+    const current = modelList.modelItems(provider(), models, { provider: 'openai', model: 'gpt-5' }, false, 'gpt-4o');
+    assert.equal(current[0]!.value, 'gpt-5', 'the model in use stays first');
+    assert.deepEqual(
+      modelList.modelItems(provider(), models, null, false, 'not-listed').map((i) => i.value)[0],
+      'gpt-4o-mini',
+      'an unlisted default is ignored',
+    );
+    assert.equal(modelList.defaultModelFor({ openai: ' gpt-4o ' }, 'openai'), 'gpt-4o');
+    for (const bad of [undefined, null, 'gpt-4o', ['gpt-4o'], { openai: 5 }, { openai: '  ' }]) {
+      assert.equal(modelList.defaultModelFor(bad, 'openai'), undefined, JSON.stringify(bad));
+    }
   });
 
   it('the current model comes first even when it is not a chat model', () => {
