@@ -577,6 +577,22 @@ mod tests {
     }
 
     #[test]
+    fn a_content_filter_is_the_resources_on_azure_and_moderation_elsewhere() {
+        let g = for_provider_error(&api(Category::ContentFiltered, 400), &ctx("azure", &[]));
+        assert!(g.detail.contains("resource's owner"), "{}", g.detail);
+        let g = for_provider_error(
+            &api(Category::ContentFiltered, 403),
+            &ctx("openrouter", &[]),
+        );
+        assert!(!g.detail.contains("resource"), "{}", g.detail);
+        assert!(g.detail.contains("moderation"), "{}", g.detail);
+        assert!(g.actions.iter().any(|a| matches!(
+            a,
+            GuidanceAction::Command { command, .. } if command == CMD_SELECT_MODEL
+        )));
+    }
+
+    #[test]
     fn deployments_keys_from_the_environment_and_billing_speak_of_the_provider() {
         let g = for_provider_error(&api(Category::ModelNotFound, 404), &ctx("azure", &[]));
         assert!(

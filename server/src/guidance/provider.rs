@@ -285,13 +285,28 @@ fn content_filtered(ctx: &Context<'_>, api: Option<&ApiFailure>) -> Words {
     } else {
         "answer"
     };
+    // Only a resource the user runs (Azure's deployments) has an owner who can change the
+    // filter; elsewhere it is the provider's moderation (OpenRouter's, for some models).
+    if ctx.provider.model_kind == ModelKind::Deployment {
+        return (
+            format!("The content filter blocked the {what}"),
+            format!(
+                "{}'s content filter for this resource blocked the {what}. Asking again will not help: rephrase the question, or ask the resource's owner to review its content filter settings.",
+                ctx.provider.name
+            ),
+            vec![cmd("New Chat", CMD_NEW_CHAT)],
+        );
+    }
     (
         format!("The content filter blocked the {what}"),
         format!(
-            "{}'s content filter for this resource blocked the {what}. Asking again will not help: rephrase the question, or ask the resource's owner to review its content filter settings.",
+            "{}'s moderation blocked the {what}. Asking again will not help: rephrase the question, or pick another model (some are moderated and others are not).",
             ctx.provider.name
         ),
-        vec![cmd("New Chat", CMD_NEW_CHAT)],
+        vec![
+            cmd("Pick another model", CMD_SELECT_MODEL),
+            cmd("New Chat", CMD_NEW_CHAT),
+        ],
     )
 }
 
