@@ -331,8 +331,8 @@ fn dollars(nanos: i64) -> String {
 pub fn budget_exceeded(month: MonthSpend, budget_nanos: i64) -> Guidance {
     let unpriced = match month.unpriced_calls {
         0 => String::new(),
-        1 => " One answer this month had no price and is not counted.".into(),
-        n => format!(" {n} answers this month had no price and are not counted."),
+        1 => " One answer this month has no known cost (no price, or stopped before its usage came) and is not counted.".into(),
+        n => format!(" {n} answers this month have no known cost (no price, or stopped before their usage came) and are not counted."),
     };
     base(
         GuidanceKind::BudgetExceeded,

@@ -25,8 +25,13 @@ function whole(value: number): string {
   return Number.isInteger(value) ? `$${value}` : usd(value);
 }
 
+/** " 2 answers of unknown cost are not counted." (no price, or stopped before their usage came) */
+export function uncountedNote(n: number): string {
+  return n ? ` ${n} answer${n === 1 ? '' : 's'} of unknown cost (no price, or stopped before the usage came) ${n === 1 ? 'is' : 'are'} not counted.` : '';
+}
+
 export function spendView(s: SpendResult): SpendView {
-  const unpriced = s.unpricedCalls ? ` ${s.unpricedCalls} answer${s.unpricedCalls === 1 ? '' : 's'} had no price and are not counted.` : '';
+  const unpriced = uncountedNote(s.unpricedCalls);
   if (s.budgetUsd === null) {
     return {
       text: `$(credit-card) ${usd(s.total)}`,

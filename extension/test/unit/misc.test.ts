@@ -155,7 +155,7 @@ describe('the ledger in the extension', () => {
     assert.equal(spendView(s(16, 20)).warn, true);
     assert.match(spendView(s(21, 20)).tooltip, /paused until the budget is raised/);
     assert.equal(spendView(s(0, null)).hidden, true, 'nothing to say without a budget or spend');
-    assert.match(spendView(s(1, null, 2)).tooltip, /2 answers had no price/);
+    assert.match(spendView(s(1, null, 2)).tooltip, /2 answers of unknown cost \(no price, or stopped before the usage came\) are not counted/);
     assert.deepEqual(thisMonth(new Date(2026, 11, 3, 10)), { from: '2026-12-01', to: '2026-12-03', groupBy: 'day' });
   });
 

@@ -17,6 +17,12 @@ use crate::protocol::{
     SpendGroupBy, SpendParams, SpendResult,
 };
 
+/// A chat attempt that may have cost something the spend cannot count: its tokens have no
+/// price, or the provider took the request (2xx) and no usage came back (stopped mid-answer,
+/// a stream that broke, a server that reports no usage).
+const UNCOUNTED: &str =
+    "cost_nanos IS NULL AND (input_tokens IS NOT NULL OR http_status BETWEEN 200 AND 299)";
+
 /// Rows kept at most, whatever the retention: the oldest go first.
 pub const ROW_CAP: i64 = 200_000;
 
@@ -271,7 +277,7 @@ impl Db {
         let sql = format!(
             "SELECT {key} AS k, COALESCE(SUM(cost_nanos), 0), COALESCE(SUM(input_tokens), 0),
                     COALESCE(SUM(output_tokens), 0), COUNT(*),
-                    SUM(CASE WHEN outcome = 'ok' AND cost_nanos IS NULL AND input_tokens IS NOT NULL THEN 1 ELSE 0 END)
+                    SUM(CASE WHEN {UNCOUNTED} THEN 1 ELSE 0 END)
              FROM calls
              WHERE started_at >= ?1 AND started_at < ?2 AND operation = 'chat'
              GROUP BY k ORDER BY k"
@@ -323,11 +329,11 @@ impl Db {
     /// This calendar month's spend (local time).
     pub fn month(&self) -> rusqlite::Result<MonthSpend> {
         self.conn.query_row(
-            "SELECT COALESCE(SUM(cost_nanos), 0),
-                    COALESCE(SUM(CASE WHEN outcome = 'ok' AND cost_nanos IS NULL AND input_tokens IS NOT NULL THEN 1 ELSE 0 END), 0)
+            &format!("SELECT COALESCE(SUM(cost_nanos), 0),
+                    COALESCE(SUM(CASE WHEN {UNCOUNTED} THEN 1 ELSE 0 END), 0)
              FROM calls
              WHERE operation = 'chat' AND started_at >=
-                CAST(strftime('%s', date('now', 'localtime', 'start of month'), 'utc') AS INTEGER) * 1000",
+                CAST(strftime('%s', date('now', 'localtime', 'start of month'), 'utc') AS INTEGER) * 1000"),
             [],
             |r| {
                 Ok(MonthSpend {
@@ -539,6 +545,18 @@ mod tests {
             db.insert(&chat(Some(100_000_001), "gpt-4o")).unwrap();
         }
         db.insert(&chat(None, "my-model")).unwrap();
+        // Stopped after the headers, before any usage: it may have cost, and is said so.
+        let mut stopped = chat(None, "gpt-4o");
+        stopped.usage = None;
+        stopped.http_status = Some(200);
+        stopped.outcome = CallOutcome::Cancelled;
+        db.insert(&stopped).unwrap();
+        // Refused: nothing was spent.
+        let mut refused = chat(None, "gpt-4o");
+        refused.usage = None;
+        refused.http_status = Some(429);
+        refused.outcome = CallOutcome::Failed;
+        db.insert(&refused).unwrap();
         let today: String = db
             .conn
             .query_row("SELECT date('now', 'localtime')", [], |r| r.get(0))
@@ -551,10 +569,14 @@ mod tests {
             })
             .unwrap();
         assert_eq!(nanos, 1_000_000_010, "integer nano-dollars, no float drift");
-        assert_eq!(s.unpriced_calls, 1);
+        assert_eq!(
+            s.unpriced_calls, 2,
+            "the unpriced answer and the stopped one"
+        );
+        assert_eq!(db.month().unwrap().unpriced_calls, 2);
         assert_eq!(s.groups.len(), 2);
         assert_eq!(s.groups[0].key, "gpt-4o");
-        assert_eq!(s.groups[0].calls, 10);
+        assert_eq!(s.groups[0].calls, 12);
         assert_eq!(db.month().unwrap().nanos, 1_000_000_010);
         for bad in [
             "2026-13-01",

@@ -136,7 +136,8 @@ pub struct SpendResult {
     /// Always `usd`.
     pub currency: String,
     pub total: f64,
-    /// Answered chat calls whose model had no price: the total leaves them out.
+    /// Chat attempts of unknown cost (tokens with no price, or taken with no usage back): the
+    /// total leaves them out.
     pub unpriced_calls: u64,
     pub groups: Vec<SpendGroup>,
     /// The monthly budget in USD, when one is set (so a client can show `$3.42 / $20`).

@@ -3,6 +3,7 @@
 // every text goes in with textContent (model ids and request ids come from providers).
 
 import { usd } from '../../chat/usage';
+import { uncountedNote } from '../spend';
 import type { RequestLogEntry, SpendResult } from '../../protocol';
 import type { GuidanceKind } from '../../protocolOutcome';
 import { matchesFilter, type FromUsage, type LogFilter, type ToUsage } from '../messages';
@@ -146,7 +147,7 @@ function spendTable(target: HTMLTableElement, s: SpendResult, label: string): vo
 
 function renderSpend(day: SpendResult, byModelSpend: SpendResult): void {
   const budget = day.budgetUsd;
-  const unpriced = day.unpricedCalls ? ` ${day.unpricedCalls} answer${day.unpricedCalls === 1 ? '' : 's'} had no price and are not counted.` : '';
+  const unpriced = uncountedNote(day.unpricedCalls);
   summary.textContent =
     budget === null
       ? `${usd(day.total)} so far this month (no budget set).${unpriced}`
