@@ -191,5 +191,8 @@ describe('the ledger in the extension', () => {
     assert.ok(matchesFilter(entry, {}));
     assert.ok(matchesFilter(entry, { provider: 'openai', outcome: 'ok' }));
     assert.ok(!matchesFilter(entry, { model: 'gpt-5' }));
+    const dated = { ...entry, model: 'gpt-4o-mini-2024-07-18' };
+    assert.ok(matchesFilter(dated, { model: 'gpt-4o-mini' }), 'the asked model finds its dated answer');
+    assert.ok(!matchesFilter(dated, { model: 'gpt-4o' }), 'but not another model that shares its start');
   });
 });

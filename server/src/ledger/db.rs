@@ -212,24 +212,31 @@ impl Db {
         let limit = i64::from(p.limit.unwrap_or(100).clamp(1, 1000));
         let mut sql = format!("{SELECT} WHERE 1 = 1");
         let mut args: Vec<SqlValue> = Vec::new();
+        // Each `?` of a clause is the value given with it.
         let mut filter = |clause: &str, v: SqlValue| {
             args.push(v);
-            sql.push_str(&format!(" AND {clause} ?{}", args.len()));
+            let at = format!("?{}", args.len());
+            sql.push_str(&format!(" AND ({})", clause.replace('?', &at)));
         };
         if let Some(b) = p.before {
-            filter("id <", SqlValue::Integer(b));
+            filter("id < ?", SqlValue::Integer(b));
         }
         if let Some(v) = &p.provider {
-            filter("provider =", SqlValue::Text(v.clone()));
+            filter("provider = ?", SqlValue::Text(v.clone()));
         }
         if let Some(v) = &p.model {
-            filter("model =", SqlValue::Text(v.clone()));
+            // The model asked for finds the one that answered: `gpt-4o-mini` finds
+            // `gpt-4o-mini-2024-07-18` (but `gpt-4o` does not find `gpt-4o-mini`'s rows).
+            filter(
+                "model = ? OR substr(model, 1, length(?) + 1) = ? || '-' AND substr(model, length(?) + 2, 1) GLOB '[0-9]'",
+                SqlValue::Text(v.clone()),
+            );
         }
         if let Some(v) = p.outcome {
-            filter("outcome =", SqlValue::Text(v.as_str().into()));
+            filter("outcome = ?", SqlValue::Text(v.as_str().into()));
         }
         if let Some(v) = p.operation {
-            filter("operation =", SqlValue::Text(v.as_str().into()));
+            filter("operation = ?", SqlValue::Text(v.as_str().into()));
         }
         // One more than asked: whether a next page exists.
         sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", limit + 1));
@@ -536,6 +543,32 @@ mod tests {
             [3, 1]
         );
         assert_eq!(rest.next_before, None);
+        for m in [
+            "gpt-4o-mini-2024-07-18",
+            "gpt-4o-mini",
+            "gpt-4o-2024-08-06",
+            "gpt-4o-mini-tts",
+        ] {
+            db.insert(&chat(Some(1), m)).unwrap();
+        }
+        let models = |filter: &str| -> Vec<String> {
+            db.log(&RequestLogParams {
+                model: Some(filter.into()),
+                ..Default::default()
+            })
+            .unwrap()
+            .entries
+            .into_iter()
+            .filter_map(|e| e.model)
+            .collect()
+        };
+        assert_eq!(
+            models("gpt-4o-mini"),
+            ["gpt-4o-mini", "gpt-4o-mini-2024-07-18"]
+        );
+        assert_eq!(models("gpt-4o"), ["gpt-4o-2024-08-06"]);
+        assert_eq!(models("gpt-4o-mini-2024-07-18"), ["gpt-4o-mini-2024-07-18"]);
+        assert!(models("%").is_empty(), "no pattern syntax");
     }
 
     #[test]
