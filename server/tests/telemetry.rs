@@ -198,3 +198,53 @@ async fn provider_calls_reach_an_otlp_receiver_as_genai_spans() {
         assert!(!text.contains("xyzzy"), "an answer in a span");
     }
 }
+
+#[tokio::test]
+async fn a_refused_call_carries_its_error_type_and_the_traces_endpoint_wins() {
+    let (url, got) = receiver().await;
+    let home = tempfile::tempdir().unwrap();
+    let fake = FakeProvider::builder().start().await.unwrap();
+    let mut opts = Options::new(home.path());
+    opts.openai_base_url = Some(fake.base_url());
+    // The general endpoint goes nowhere; the traces one, used as given, is the receiver.
+    opts.env.push((
+        "OTEL_EXPORTER_OTLP_ENDPOINT".into(),
+        "http://127.0.0.1:9".into(),
+    ));
+    opts.env.push((
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT".into(),
+        format!("{url}/v1/traces"),
+    ));
+    opts.env
+        .push(("OTEL_BSP_SCHEDULE_DELAY".into(), "50".into()));
+    let s = Sidecar::start(opts).await;
+    s.connect_openai("gpt-4o-mini").await;
+    fake.push(fake_providers::errors::insufficient_quota());
+    s.request(
+        "sidekick/chat",
+        json!({"chatId": "o2", "messages": [{"role": "user", "content": "x"}]}),
+    )
+    .await
+    .unwrap_err();
+    let mut refused = None;
+    for _ in 0..200 {
+        refused = spans(&got)
+            .into_iter()
+            .find(|s| s.name.starts_with("chat "));
+        if refused.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let refused = refused.expect("the chat span reached the traces endpoint");
+    assert_eq!(
+        attr(&refused, "error.type"),
+        Some(AnyValue::StringValue("quota_exceeded".into()))
+    );
+    assert_eq!(
+        attr(&refused, "http.response.status_code"),
+        Some(AnyValue::IntValue(429))
+    );
+    let status = refused.status.clone().expect("a span status");
+    assert_eq!(status.code, 2, "STATUS_CODE_ERROR");
+}
