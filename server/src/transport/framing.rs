@@ -115,16 +115,7 @@ impl Framer {
                 State::Header => self.header(),
                 State::Discard => self.discard(),
                 State::Body { len, scanned } => self.body(len, scanned),
-                State::Skip(left) => {
-                    let n = left.min(self.buf.len());
-                    self.buf.advance(n);
-                    if n < left {
-                        self.state = State::Skip(left - n);
-                        return None;
-                    }
-                    self.state = State::Header;
-                    Step::Again
-                }
+                State::Skip(left) => self.skip(left),
             };
             match step {
                 Step::Wait => return None,
@@ -139,6 +130,9 @@ impl Framer {
             if self.buf.len() <= MAX_HEADER {
                 return Step::Wait;
             }
+            // One byte at least goes, or a refused block that starts with `Content-Length`
+            // would be found again by the discard and refused again, for ever.
+            self.buf.advance(1);
             self.state = State::Discard;
             return Step::Item(invalid(
                 None,
@@ -183,6 +177,34 @@ impl Framer {
                 "Content-Length is not a number",
             )),
         }
+    }
+
+    /// Drops the rest of a body too large to read. A frame header in it (which no JSON can
+    /// hold) means the declared length was a lie: the next message starts there, and a peer
+    /// that claimed a terabyte is answered again at once instead of never.
+    fn skip(&mut self, left: usize) -> Step {
+        let window = left.min(self.buf.len());
+        // Past the body only as far as a header line that starts inside it can reach.
+        let reach = (left.saturating_add(CONTENT_LENGTH.len() + 24)).min(self.buf.len());
+        if let Some(at) = frame_start(&self.buf[..reach]).filter(|&at| at < window) {
+            self.buf.advance(at);
+            self.state = State::Header;
+            return Step::Again;
+        }
+        // Keep what could be the start of a header line cut by this read.
+        let keep = if window < left {
+            CONTENT_LENGTH.len() + 24
+        } else {
+            0
+        };
+        let n = window.saturating_sub(keep);
+        self.buf.advance(n);
+        if n < left {
+            self.state = State::Skip(left - n);
+            return Step::Wait;
+        }
+        self.state = State::Header;
+        Step::Again
     }
 
     fn discard(&mut self) -> Step {
@@ -317,9 +339,19 @@ fn sanitize(body: &[u8]) -> Option<Item> {
             "Parse error: the message is not valid UTF-8",
         ));
     };
-    if serde_json::from_str::<jsonrpc::Request>(text).is_ok()
-        || serde_json::from_str::<jsonrpc::Response>(text).is_ok()
-    {
+    if let Ok(request) = serde_json::from_str::<jsonrpc::Request>(text) {
+        if let Some(jsonrpc::Id::String(id)) = request.id()
+            && id.len() > MAX_ID
+        {
+            return Some(invalid(
+                None,
+                jsonrpc::ErrorCode::InvalidRequest,
+                format!("Invalid request: a string id longer than {MAX_ID} bytes"),
+            ));
+        }
+        return Some(Item::Pass(body.to_vec()));
+    }
+    if serde_json::from_str::<jsonrpc::Response>(text).is_ok() {
         return Some(Item::Pass(body.to_vec()));
     }
     match serde_json::from_str::<Value>(text) {
