@@ -255,10 +255,16 @@ fn bounded(
     untrusted::clean(&mask(&whole, key), max, one_line)
 }
 
-/// A successful response's request id, cleaned and masked like a failure's: a success's
-/// headers are the provider's text too, and this one reaches the result, the log and the ledger.
+/// An identifier a provider sent with a success (a request id, the model that answered, the
+/// answer's id), cleaned and masked like a failure's: it reaches the result, the log and the
+/// ledger.
+pub fn shown_identifier(text: &str, key: Option<&str>) -> String {
+    bounded(text, 200, true, mask_identifier, key)
+}
+
+/// A successful response's request id, as [`shown_identifier`] makes it.
 pub fn masked_request_id(headers: &HeaderMap, key: Option<&str>) -> Option<String> {
-    request_id(headers).map(|id| bounded(&id, 200, true, mask_identifier, key))
+    request_id(headers).map(|id| shown_identifier(&id, key))
 }
 
 /// Azure sends both `apim-request-id` and `x-request-id`; the first is the one its support

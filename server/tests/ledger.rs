@@ -310,14 +310,17 @@ async fn the_budget_refuses_before_anything_is_sent() {
 }
 
 #[tokio::test]
-async fn a_request_id_that_echoes_the_key_is_masked_wherever_it_goes() {
+async fn what_names_a_hostile_answer_is_cleaned_and_masked_wherever_it_goes() {
     let home = tempfile::tempdir().unwrap();
     let fake = FakeProvider::builder().start().await.unwrap();
     let s = start(home.path(), &fake, json!({})).await;
     s.connect_openai(MODEL).await;
+    // The model that answered, as a hostile upstream names it: an escape sequence, a key of
+    // someone else's glued on.
+    let model = r"gpt-4o-mini\u001b[31m_sk-proj-AAAAbbbbCCCCdddd1234LEAKY";
     let chunk = |delta: &str, finish: &str| {
         format!(
-            r#"data: {{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"{MODEL}","choices":[{{"index":0,"delta":{delta},"finish_reason":{finish}}}]}}"#
+            r#"data: {{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"{model}","choices":[{{"index":0,"delta":{delta},"finish_reason":{finish}}}]}}"#
         )
     };
     let body = format!(
@@ -331,6 +334,12 @@ async fn a_request_id_that_echoes_the_key_is_masked_wherever_it_goes() {
     fake.push(Reply::Error(hostile));
     let r = s.request("sidekick/chat", ask("k1", "x")).await.unwrap();
     assert_eq!(r["text"], "Hi");
+    let answered_by = r["model"].as_str().unwrap();
+    assert!(
+        !answered_by.contains('\u{1b}') && !answered_by.contains("AAAAbbbbCCCC"),
+        "{answered_by:?}"
+    );
+    assert!(answered_by.starts_with("gpt-4o-mini"), "{answered_by:?}");
     let shown = r["requestId"].as_str().unwrap();
     assert!(
         !shown.contains(VALID_KEY) && !shown.contains("0000WXYZ"),
@@ -342,7 +351,9 @@ async fn a_request_id_that_echoes_the_key_is_masked_wherever_it_goes() {
     s.shutdown().await;
     for f in ["sidekick.db", "sidekick.db-wal"] {
         if let Ok(bytes) = std::fs::read(home.path().join(f)) {
-            assert!(!String::from_utf8_lossy(&bytes).contains(VALID_KEY), "{f}");
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(!text.contains(VALID_KEY), "{f}");
+            assert!(!text.contains("AAAAbbbbCCCC"), "{f}");
         }
     }
 }

@@ -163,7 +163,14 @@ impl<D: Decode> Stream for Decoded<D> {
         let this = self.get_mut();
         loop {
             if let Some(event) = this.ready.pop_front() {
-                return Poll::Ready(Some(Ok(event)));
+                // What names the answer is the provider's text too: cleaned and masked here.
+                let key = this.key.as_ref().map(ApiKey::expose);
+                let shown = |t: &str| crate::failure::shown_identifier(t, key);
+                return Poll::Ready(Some(Ok(match event {
+                    ChatEvent::Model(m) => ChatEvent::Model(shown(&m)),
+                    ChatEvent::ResponseId(id) => ChatEvent::ResponseId(shown(&id)),
+                    other => other,
+                })));
             }
             if this.done {
                 return Poll::Ready(this.failed.take().map(Err));

@@ -121,7 +121,11 @@ fn mask(text: &str, known_key: Option<&str>, random_tokens: bool) -> String {
         let tail = &rest[start..];
         let end = tail.find(|c: char| !is_token_char(c)).unwrap_or(tail.len());
         let token = &tail[..end];
-        if has_key_prefix(token) || (random_tokens && looks_random(token)) {
+        if let Some(at) = key_start(token) {
+            // `code_sk-proj-…`, `req_sk-…`: what precedes the key is the provider's.
+            result.push_str(&token[..at]);
+            result.push_str(&key_hint(&token[at..]));
+        } else if random_tokens && looks_random(token) {
             result.push_str(&key_hint(token));
         } else {
             result.push_str(token);
@@ -130,6 +134,19 @@ fn mask(text: &str, known_key: Option<&str>, random_tokens: bool) -> String {
     }
     result.push_str(rest);
     result
+}
+
+/// Where a key starts in a token: at its start or after a `_`, `-` or `*` inside it (a key
+/// glued to a code or id), never mid-word (`task-…` is no `sk-`).
+fn key_start(token: &str) -> Option<usize> {
+    std::iter::once(0)
+        .chain(
+            token
+                .char_indices()
+                .filter(|(_, c)| matches!(c, '_' | '-' | '*'))
+                .map(|(i, c)| i + c.len_utf8()),
+        )
+        .find(|&i| has_key_prefix(&token[i..]))
 }
 
 /// The prefixes providers give their keys: OpenAI, Anthropic, OpenRouter (`sk-`), Groq,
@@ -151,6 +168,32 @@ fn looks_random(token: &str) -> bool {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_glued_to_a_code_or_id_is_masked_but_words_with_sk_are_not() {
+        let leaky = "sk-proj-AAAAbbbbCCCCdddd1234LEAKY";
+        for field in [
+            format!("code_{leaky}"),
+            format!("req_{leaky}"),
+            format!("x-{leaky}"),
+        ] {
+            for masked in [mask_identifier(&field, None), mask_secrets(&field, None)] {
+                assert!(!masked.contains("AAAAbbbbCCCC"), "{field} → {masked}");
+                assert!(masked.contains("sk-…EAKY"), "{masked}");
+            }
+        }
+        assert_eq!(
+            mask_identifier("code_sk-proj-AAAAbbbbCCCC", None),
+            "code_sk-…CCCC"
+        );
+        for word in [
+            "task-1234567890abc",
+            "risk-assessment-2024",
+            "desk_top_1234567",
+        ] {
+            assert_eq!(mask_identifier(word, None), word);
+        }
+    }
 
     #[test]
     fn trims_pasted_keys_and_refuses_empty_ones() {
