@@ -91,3 +91,34 @@ async fn client_secret_storage_takes_over_when_no_keychain_works() {
     );
     assert!(!support::all_files_text(home.path()).contains(VALID_KEY));
 }
+
+#[tokio::test]
+async fn a_client_store_that_quotes_the_key_in_its_error_does_not_leak_it() {
+    let home = tempfile::tempdir().unwrap();
+    let fake = FakeProvider::builder().start().await.unwrap();
+    let secrets: Arc<Mutex<HashMap<String, String>>> = Default::default();
+    secrets
+        .lock()
+        .unwrap()
+        .insert(support::REFUSING_STORE.into(), String::new());
+    let mut opts = no_keychain(home.path(), fake.base_url());
+    opts.init = json!({"clientSecretStorage": true});
+    opts.client_secrets = Some(secrets.clone());
+    let s = Sidecar::start(opts).await;
+    let e = s
+        .request(
+            "sidekick/connect",
+            json!({ "provider": "openai", "apiKey": VALID_KEY }),
+        )
+        .await
+        .expect_err("the store failed");
+    let card = support::guidance(&e).to_string();
+    assert!(
+        card.contains("disk full"),
+        "the client's reason is kept: {card}"
+    );
+    assert!(!card.contains(VALID_KEY), "{card}");
+    let (_, stderr) = s.shutdown().await;
+    assert!(stderr.contains("disk full"), "logged");
+    assert!(!stderr.contains(VALID_KEY), "not in the log");
+}

@@ -31,13 +31,20 @@ impl ClientSecrets {
         &self,
         params: SecretParams,
     ) -> Result<R::Result, SecretStoreError> {
+        let secret = params.value.clone();
         match tokio::time::timeout(CLIENT_TIMEOUT, self.client.send_request::<R>(params)).await {
             Err(_) => Err(SecretStoreError::Client(format!("{} timed out", R::METHOD))),
-            Ok(Err(e)) => Err(SecretStoreError::Client(format!(
-                "{}: {}",
-                R::METHOD,
-                e.message
-            ))),
+            // The client's words may quote what it was given: the key is masked out of them
+            // before they reach a guidance or a log line.
+            Ok(Err(e)) => {
+                let whole = crate::untrusted::clean(&e.message, usize::MAX, true);
+                let masked = super::mask_secrets(&whole, secret.as_deref());
+                Err(SecretStoreError::Client(format!(
+                    "{}: {}",
+                    R::METHOD,
+                    crate::untrusted::clean(&masked, 500, true)
+                )))
+            }
             Ok(Ok(v)) => Ok(v),
         }
     }

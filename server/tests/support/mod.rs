@@ -150,9 +150,16 @@ impl Sidecar {
                             notified.notify_waiters();
                         }
                         Message::Request(req) => {
-                            let result =
-                                answer_client_request(&req.method, &req.params, secrets.as_ref());
-                            let resp = Message::Response(Response::new_ok(req.id, result));
+                            let resp = Message::Response(
+                                match answer_client_request(
+                                    &req.method,
+                                    &req.params,
+                                    secrets.as_ref(),
+                                ) {
+                                    Ok(result) => Response::new_ok(req.id, result),
+                                    Err(message) => Response::new_err(req.id, -32603, message),
+                                },
+                            );
                             let _ = write_message(&mut *stdin.lock().unwrap(), &resp);
                         }
                     }
@@ -380,17 +387,27 @@ pub fn guidance(e: &ResponseError) -> Value {
     e.data.clone().expect("guidance data")
 }
 
+/// The name under which the test client's store refuses to store, quoting what it was given
+/// (as a careless client might).
+pub const REFUSING_STORE: &str = "refuse";
+
 fn answer_client_request(
     method: &str,
     params: &Value,
     secrets: Option<&Arc<Mutex<HashMap<String, String>>>>,
-) -> Value {
+) -> Result<Value, String> {
     let Some(secrets) = secrets else {
-        return Value::Null;
+        return Ok(Value::Null);
     };
     let key = params["key"].as_str().unwrap_or_default().to_string();
     let mut map = secrets.lock().unwrap();
-    match method {
+    if method == "sidekick/secrets/store" && map.contains_key(REFUSING_STORE) {
+        return Err(format!(
+            "store failed for {}: disk full",
+            params["value"].as_str().unwrap_or_default()
+        ));
+    }
+    Ok(match method {
         "sidekick/secrets/get" => json!({ "value": map.get(&key) }),
         "sidekick/secrets/store" => {
             map.insert(key, params["value"].as_str().unwrap_or_default().into());
@@ -401,7 +418,7 @@ fn answer_client_request(
             Value::Null
         }
         _ => Value::Null,
-    }
+    })
 }
 
 fn write_message(w: &mut impl Write, msg: &Message) -> std::io::Result<()> {
