@@ -65,6 +65,30 @@ pub struct StateStore {
     dir: PathBuf,
 }
 
+/// How long a change waits for another process's save. A save holds the lock for
+/// milliseconds; a holder that keeps it longer is stuck (a suspended window), and the change
+/// fails with a clear error instead of freezing this session, whose requests wait for it.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn wait_for_lock(lock: &std::fs::File, patience: std::time::Duration) -> std::io::Result<()> {
+    let deadline = std::time::Instant::now() + patience;
+    loop {
+        match lock.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::WouldBlock,
+                    "another Sidekick window has held the state file's lock for over 2 s; nothing was changed, try again",
+                ));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(e),
+        }
+    }
+}
+
 impl StateStore {
     /// `SIDEKICK_HOME`, else the OS config dir (`~/.config/sidekick` on Linux).
     pub fn locate() -> Option<StateStore> {
@@ -134,7 +158,7 @@ impl StateStore {
             .truncate(false)
             .write(true)
             .open(self.dir.join(format!("{FILE_NAME}.lock")))?;
-        lock.lock()?;
+        wait_for_lock(&lock, LOCK_PATIENCE)?;
         // Under the lock no write is in progress: a temporary file here is a crash's leftover.
         self.remove_leftovers();
         let (mut file, warning) = self.load();
@@ -194,6 +218,20 @@ fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lock_held_for_too_long_fails_the_change_instead_of_waiting_for_ever() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lock");
+        let holder = std::fs::File::create(&path).unwrap();
+        holder.lock().unwrap();
+        let waiter = std::fs::File::open(&path).unwrap();
+        let e = wait_for_lock(&waiter, std::time::Duration::from_millis(50)).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock);
+        assert!(e.to_string().contains("another Sidekick window"), "{e}");
+        drop(holder);
+        wait_for_lock(&waiter, std::time::Duration::from_millis(50)).unwrap();
+    }
 
     #[test]
     fn round_trips() {
