@@ -46,8 +46,12 @@ pub async fn serve_stdio() -> anyhow::Result<()> {
         match pump.await {
             Ok(Err(e)) => anyhow::bail!("reading stdin failed: {e}"),
             Err(e) => anyhow::bail!("the stdin reader failed: {e}"),
+            // The client went away: the way the clients we know end a session.
             Ok(Ok(())) => {}
         }
+    } else if !server::SHUTDOWN_ASKED.load(std::sync::atomic::Ordering::SeqCst) {
+        // LSP: an `exit` that did not follow a `shutdown` ends the process with code 1.
+        anyhow::bail!("the client sent exit without shutdown");
     }
     tracing::info!("session over");
     Ok(())

@@ -242,12 +242,18 @@ impl LanguageServer for Backend {
     }
 
     async fn shutdown(&self) -> Result<()> {
+        SHUTDOWN_ASKED.store(true, std::sync::atomic::Ordering::SeqCst);
         // The process ends at `exit`: the ledger's queued rows (the last answer's) go to disk
         // first.
         self.session.ledger.flush().await;
         Ok(())
     }
 }
+
+/// Set once the client asked for `shutdown`: LSP wants exit code 1 from an `exit` without it.
+/// One session per process, so a process-wide flag is the session's.
+pub static SHUTDOWN_ASKED: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
 
 /// Builds the service with every Sidekick method routed.
 pub fn service() -> (LspService<Backend>, tower_lsp_server::ClientSocket) {

@@ -736,16 +736,29 @@ async fn malformed_frames_are_answered_and_the_server_lives_on() {
 }
 
 #[tokio::test]
-async fn exit_ends_the_process_at_once() {
+async fn exit_ends_the_process_at_once_with_the_code_lsp_asks_for() {
     let home = tempfile::tempdir().unwrap();
     let mut s = Sidecar::start(Options::new(home.path())).await;
     s.request("shutdown", Value::Null).await.unwrap();
     s.notify("exit", Value::Null);
+    let code = s.exit_code(std::time::Duration::from_secs(3)).await;
+    assert_eq!(code, Some(0), "shutdown then exit: success");
+
+    // `exit` without `shutdown`: LSP says code 1, and the log says why.
+    let mut s = Sidecar::start(Options::new(home.path())).await;
+    s.notify("exit", Value::Null);
+    let code = s.exit_code(std::time::Duration::from_secs(3)).await;
+    assert_eq!(code, Some(1));
+    // The log's reader thread may still be draining the closed pipe.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
-    while s.is_running() && std::time::Instant::now() < deadline {
+    while !s.stderr().contains("exit without shutdown") && std::time::Instant::now() < deadline {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    assert!(!s.is_running(), "still running 3 s after exit");
+    assert!(
+        s.stderr().contains("exit without shutdown"),
+        "{}",
+        s.stderr()
+    );
 }
 
 /// `initialize` and `initialized` as one block of LSP frames; the end of input ends the

@@ -337,6 +337,18 @@ impl Sidecar {
         matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// The exit code, waiting up to `within` for the process to end.
+    pub async fn exit_code(&mut self, within: Duration) -> Option<i32> {
+        let deadline = std::time::Instant::now() + within;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        None
+    }
+
     /// Connects `openai` with the valid key where that must fail: the guidance it gets.
     pub async fn connect_openai_refused(&self) -> Value {
         let e = self
