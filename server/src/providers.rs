@@ -325,6 +325,20 @@ impl Registry {
     }
 }
 
+/// A list whose unreadable entries are left out: one model a server describes oddly (an id
+/// that is a number) must not lose the whole list.
+pub(crate) fn readable_entries<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let items = <Vec<serde_json::Value> as serde::Deserialize>::deserialize(deserializer)?;
+    Ok(items
+        .into_iter()
+        .filter_map(|v| serde_json::from_value(v).ok())
+        .collect())
+}
+
 /// Every model, by name: for servers whose models we cannot tell apart (local servers, the
 /// demo), a picker in alphabetical order is the honest choice.
 pub(crate) fn by_name(mut models: Vec<ModelInfo>) -> Vec<ModelInfo> {

@@ -83,6 +83,7 @@ struct Message<'a> {
 /// One page of `GET /v1/models`.
 #[derive(Debug, Deserialize)]
 struct ModelPage {
+    #[serde(deserialize_with = "super::readable_entries")]
     data: Vec<WireModel>,
     #[serde(default)]
     has_more: bool,

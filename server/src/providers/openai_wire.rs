@@ -119,6 +119,7 @@ impl<'a> From<&'a ChatMessage> for Message<'a> {
 /// `GET /models`, read leniently: servers add fields (OpenRouter's `name`, `context_length`).
 #[derive(Debug, Deserialize)]
 struct ModelList {
+    #[serde(deserialize_with = "super::readable_entries")]
     data: Vec<WireModel>,
 }
 
@@ -445,5 +446,15 @@ mod tests {
         assert_eq!(e.category(), Category::InvalidKey);
         let e = parse_models(b"<html>", "http://x/v1/models").unwrap_err();
         assert_eq!(e.category(), Category::UnexpectedResponse);
+        let odd = parse_models(
+            br#"{"data":[{"id":5},{"id":"gpt-4o"},"junk",null,{"name":"no id"}]}"#,
+            "u",
+        )
+        .unwrap();
+        assert_eq!(
+            odd.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+            ["gpt-4o"],
+            "an odd entry is left out, the list kept"
+        );
     }
 }
