@@ -37,17 +37,27 @@ pub fn clean(text: &str, max: usize, one_line: bool) -> String {
             break;
         }
         match c {
-            // ESC: drop a CSI sequence (ESC [ … final byte) or the next character.
+            // ESC: drop a CSI sequence (ESC [ … final byte), a string sequence (OSC, DCS, SOS,
+            // PM, APC: ESC ] … ended by BEL or ESC \\, whose text is the terminal's, not the
+            // reader's), or the next character.
             '\u{1b}' => {
-                if chars.peek() == Some(&'[') {
-                    chars.next();
-                    for n in chars.by_ref() {
-                        if ('\u{40}'..='\u{7e}').contains(&n) {
-                            break;
+                match chars.next() {
+                    Some('[') => {
+                        for n in chars.by_ref() {
+                            if ('\u{40}'..='\u{7e}').contains(&n) {
+                                break;
+                            }
                         }
                     }
-                } else {
-                    chars.next();
+                    Some(']' | 'P' | 'X' | '^' | '_') => {
+                        while let Some(n) = chars.next() {
+                            if n == '\u{7}' || (n == '\u{1b}' && chars.next_if_eq(&'\\').is_some())
+                            {
+                                break;
+                            }
+                        }
+                    }
+                    _ => {}
                 }
                 continue;
             }
@@ -73,6 +83,21 @@ pub fn is_plain_identifier(id: &str, max: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn string_sequences_go_with_their_text() {
+        assert_eq!(clean("Na\u{1b}]0;title\u{7}me", 100, true), "Name");
+        assert_eq!(clean("Na\u{1b}]8;;http://x\u{1b}\\me", 100, true), "Name");
+        assert_eq!(
+            clean("a\u{1b}Pdcs\u{1b}\\b\u{1b}_apc\u{7}c", 100, true),
+            "abc"
+        );
+        assert_eq!(
+            clean("x\u{1b}(By", 100, true),
+            "xBy",
+            "other escapes drop one character"
+        );
+    }
 
     #[test]
     fn escapes_controls_and_bidi_go_text_stays() {
