@@ -31,16 +31,20 @@ pub mod untrusted;
 /// chats and does nothing until one ends.
 pub const CONCURRENCY: usize = 256;
 
-/// Serves the protocol on stdin/stdout until the client exits. An error means stdin broke (a
-/// read failed): the process must then exit non-zero, so a client can tell.
+/// Serves the protocol on stdin/stdout until the client exits. An error means stdin or stdout
+/// broke (a read or a write failed): the process must then exit non-zero, so a client can tell.
 pub async fn serve_stdio() -> anyhow::Result<()> {
     let (service, socket) = server::service();
     let (guarded, input) = tokio::io::duplex(1 << 16);
     let pump = tokio::spawn(transport::pump(stdio::stdin(), guarded));
-    tower_lsp_server::Server::new(input, stdio::stdout(), socket)
+    let (output, output_failed) = stdio::watched(stdio::stdout());
+    let serve = tower_lsp_server::Server::new(input, output, socket)
         .concurrency_level(CONCURRENCY)
-        .serve(service)
-        .await;
+        .serve(service);
+    tokio::select! {
+        () = serve => {}
+        Ok(e) = output_failed => anyhow::bail!("writing stdout failed: {e}; the client stopped listening"),
+    }
     // After `exit` the pump may still sit in a read; it has nothing more to say then.
     if pump.is_finished() {
         match pump.await {

@@ -10,10 +10,68 @@
 //! On Windows, VS Code gives the child anonymous pipes, which tokio's reactor (IOCP) cannot
 //! take over: stdin and stdout stay tokio's blocking-pool handles there.
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::oneshot;
 
 pub type Input = Box<dyn AsyncRead + Send + Unpin>;
 pub type Output = Box<dyn AsyncWrite + Send + Unpin>;
+
+/// `output`, and what its first failed write said: a client that stopped reading (closed its
+/// end of the pipe) can hear nothing more, so the session ends instead of serving into the
+/// void.
+pub fn watched(output: Output) -> (Output, oneshot::Receiver<String>) {
+    let (tx, rx) = oneshot::channel();
+    (
+        Box::new(Watched {
+            inner: output,
+            failed: Some(tx),
+        }),
+        rx,
+    )
+}
+
+struct Watched {
+    inner: Output,
+    failed: Option<oneshot::Sender<String>>,
+}
+
+impl Watched {
+    fn seen<T>(&mut self, poll: Poll<std::io::Result<T>>) -> Poll<std::io::Result<T>> {
+        if let Poll::Ready(Err(e)) = &poll
+            && let Some(tx) = self.failed.take()
+        {
+            let _ = tx.send(e.to_string());
+        }
+        poll
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.seen(poll)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.inner).poll_flush(cx);
+        this.seen(poll)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.inner).poll_shutdown(cx);
+        this.seen(poll)
+    }
+}
 
 #[cfg(unix)]
 pub use unix::{stdin, stdout};

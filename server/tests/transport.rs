@@ -213,3 +213,50 @@ proptest! {
         });
     }
 }
+
+#[test]
+fn a_client_that_stops_reading_ends_the_session_with_code_1() {
+    let home = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sidekick-server"))
+        .env("SIDEKICK_HOME", home.path())
+        .env("SIDEKICK_KEYRING_SERVICE", support::unique_service())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdin
+        .write_all(&frame(
+            &json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}})
+                .to_string(),
+        ))
+        .unwrap();
+    assert!(matches!(
+        Message::read(&mut stdout),
+        Ok(Some(Message::Response(_)))
+    ));
+    // The client closes its end of stdout, then asks for more.
+    drop(stdout);
+    for id in 2..5 {
+        let _ = stdin.write_all(&frame(&format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"sidekick/listProviders","params":{{}}}}"#
+        )));
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still serving into a closed pipe"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(status.code(), Some(1));
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
+    assert!(log.contains("writing stdout failed"), "{log}");
+}
