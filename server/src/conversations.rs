@@ -4,10 +4,11 @@
 //! ending). Stored in the ledger's database; in memory for the session when the ledger is off.
 //!
 //! Several sidecars (one per editor window) share the database. An answer being written
-//! carries its writer (`pid:token`); a writer that is gone (its sidecar crashed) makes the
-//! answer `interrupted` when it is next read, and a live one makes a second chat on the
-//! conversation wait its turn.
+//! carries its writer's token; a writer that is gone (its sidecar crashed: `writers.rs` tells)
+//! makes the answer `interrupted` when it is next read, and a live one makes a second chat on
+//! the conversation wait its turn.
 
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use crate::error::SidekickError;
@@ -27,10 +28,12 @@ const AUTO_TITLE: usize = 60;
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 200;
 
+mod writers;
+
 pub struct Conversations {
     store: Store,
-    /// This sidecar, as the writer of its streaming answers: `pid:random`.
-    owner: String,
+    /// This sidecar, as the writer of its streaming answers.
+    writer: Arc<writers::Writer>,
 }
 
 /// A random id with a prefix: 24 hex digits of the OS's randomness.
@@ -121,69 +124,18 @@ fn failed(e: ConversationError) -> SidekickError {
     }
 }
 
-/// Whether the sidecar that wrote `owner` still runs.
-fn is_live(owner: &str, me: &str) -> bool {
-    if owner == me {
-        return true;
-    }
-    let Some(pid) = owner
-        .split_once(':')
-        .and_then(|(p, _)| p.parse::<u32>().ok())
-    else {
-        return false;
-    };
-    if pid == std::process::id() {
-        // This process's pid with another token: an earlier process that had the same pid.
-        return false;
-    }
-    process_exists(pid)
-}
-
-#[cfg(unix)]
-fn process_exists(pid: u32) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
-        return false;
-    };
-    // Signal 0 checks without sending: EPERM means it exists under another user.
-    // SAFETY: kill with signal 0 has no effect on the target.
-    let r = unsafe { libc::kill(pid, 0) };
-    r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
-}
-
-#[cfg(windows)]
-fn process_exists(pid: u32) -> bool {
-    use windows_sys::Win32::Foundation::{
-        CloseHandle, ERROR_ACCESS_DENIED, GetLastError, STILL_ACTIVE,
-    };
-    use windows_sys::Win32::System::Threading::{
-        GetExitCodeProcess, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION,
-    };
-    // SAFETY: a query-only handle, closed before returning; `code` outlives the call.
-    unsafe {
-        let handle = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid);
-        if handle.is_null() {
-            // Denied: it exists under another user. Any other error: no such process.
-            return GetLastError() == ERROR_ACCESS_DENIED;
-        }
-        let mut code = 0u32;
-        let read = GetExitCodeProcess(handle, &mut code) != 0;
-        CloseHandle(handle);
-        read && code == STILL_ACTIVE as u32
-    }
-}
-
-/// Elsewhere the writer cannot be checked: an answer left streaming by another process
-/// counts as interrupted (a crash is likelier than two windows on one conversation).
-#[cfg(not(any(unix, windows)))]
-fn process_exists(_pid: u32) -> bool {
-    false
-}
-
 impl Conversations {
     pub fn new(ledger: crate::ledger::Ledger) -> Conversations {
         Conversations {
+            writer: Arc::new(writers::Writer::new(
+                new_id("w-"),
+                ledger
+                    .path()
+                    .and_then(Path::parent)
+                    .map(|home| home.join("writers"))
+                    .as_deref(),
+            )),
             store: Store::new(ledger),
-            owner: format!("{}:{}", std::process::id(), new_id("")),
         }
     }
 
@@ -191,12 +143,12 @@ impl Conversations {
         &self,
         f: impl FnOnce(&mut Db, &dyn Fn(&str) -> bool) -> Result<T, ConversationError> + Send + 'static,
     ) -> Result<T, SidekickError> {
-        let me = self.owner.clone();
+        let me = self.writer.clone();
         let ran = self
             .store
             .ledger()
             .await
-            .with_db(move |db| f(db, &|o: &str| is_live(o, &me)))
+            .with_db(move |db| f(db, &|o: &str| me.is_live(o)))
             .await;
         match ran {
             Some(r) => r.map_err(failed),
@@ -378,7 +330,7 @@ impl Conversations {
             answer_id.clone(),
             provider.to_string(),
             model.to_string(),
-            self.owner.clone(),
+            self.writer.token().to_string(),
         );
         let qid = question_id.clone();
         let title = title_of(question);
@@ -506,25 +458,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_running_writer_is_told_from_an_ended_one() {
-        assert!(process_exists(std::process::id()));
-        // This test binary, asked only to list its tests: it ends at once, and its pid with it.
-        let mut child = std::process::Command::new(std::env::current_exe().expect("own path"))
-            .arg("--list")
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("spawn");
-        let pid = child.id();
-        assert!(child.wait().expect("wait").success());
-        assert!(
-            !process_exists(pid),
-            "an ended process is not a live writer"
-        );
-        assert!(!is_live(&format!("{pid}:abc"), "1:me"));
-        assert!(is_live("1:me", "1:me"));
-    }
-
-    #[test]
     fn titles_are_the_first_line_cut_at_a_word() {
         let q = |s: &str| ChatMessage {
             role: crate::protocol::Role::User,
@@ -564,13 +497,5 @@ mod tests {
         for bad in ["", "a b", "x'; DROP TABLE", &"a".repeat(65)] {
             assert!(check_id("id", bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn only_this_process_and_live_ones_write() {
-        let me = format!("{}:abc", std::process::id());
-        assert!(is_live(&me, &me));
-        assert!(!is_live(&format!("{}:old", std::process::id()), &me));
-        assert!(!is_live("garbage", &me));
     }
 }
