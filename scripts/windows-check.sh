@@ -18,3 +18,19 @@ cp "$target/$triple/debug/sidekick-server.exe" "$run/"
 x86_64-w64-mingw32-gcc -shared -O2 -o "$run/bcryptprimitives.dll" scripts/wine-bcryptprimitives.c -ladvapi32
 export WINEDEBUG=-all WINEPREFIX="$run/wine"
 python3 scripts/stdio-smoke.py "${WINE:-/usr/lib/wine/wine64}" "$run/sidekick-server.exe"
+
+# The win32-x64 VSIX, packaged around the binary just built (the release one is what
+# `npm run package -- --target win32-x64` makes) and checked to carry the .exe for the
+# win32-x64 platform.
+node extension/scripts/package.mjs --target win32-x64 --binary "$target/$triple/debug/sidekick-server.exe"
+python3 - dist/sidekick-win32-x64.vsix <<'PY'
+import re, sys, zipfile
+vsix = zipfile.ZipFile(sys.argv[1])
+names = vsix.namelist()
+exe = "extension/dist/bin/win32-x64/sidekick-server.exe"
+assert exe in names, f"no {exe} in the VSIX: {names}"
+assert not any("/bin/linux-" in n for n in names), "another platform's binary is in it"
+manifest = vsix.read("extension.vsixmanifest").decode()
+assert re.search(r'TargetPlatform="win32-x64"', manifest), "the VSIX is not marked win32-x64"
+print(f"{sys.argv[1]}: {exe}, {vsix.getinfo(exe).file_size / 1e6:.1f} MB, TargetPlatform win32-x64")
+PY
