@@ -193,6 +193,13 @@ async fn every_ending_is_stored_with_its_status_and_text() {
         .await
         .unwrap_err();
     assert_eq!(guidance(&e)["kind"], "server_error");
+    // Failed: the key is refused (a 401).
+    fake.push(errors::invalid_api_key(support::VALID_KEY));
+    let e = s
+        .request("sidekick/chat", turn("refused", &id, "and now?"))
+        .await
+        .unwrap_err();
+    assert_eq!(guidance(&e)["kind"], "invalid_key");
     // Done.
     s.request("sidekick/chat", turn("done", &id, "last"))
         .await
@@ -200,7 +207,7 @@ async fn every_ending_is_stored_with_its_status_and_text() {
 
     let c = settled(&s, &id).await;
     let m = c["messages"].as_array().unwrap();
-    assert_eq!(m.len(), 8);
+    assert_eq!(m.len(), 10);
     let statuses: Vec<&str> = m.iter().map(|m| m["status"].as_str().unwrap()).collect();
     assert_eq!(
         statuses,
@@ -212,9 +219,12 @@ async fn every_ending_is_stored_with_its_status_and_text() {
             "done",
             "failed",
             "done",
+            "failed",
+            "done",
             "done"
         ]
     );
+    assert_eq!(m[7]["guidanceKind"], "invalid_key");
     assert_eq!(m[3]["content"], "half an answer");
     assert_eq!(m[3]["guidanceKind"], "stream_interrupted");
     assert_eq!(m[5]["guidanceKind"], "server_error");
@@ -222,7 +232,7 @@ async fn every_ending_is_stored_with_its_status_and_text() {
     // The last request carried every earlier text, the failed answer (empty) left out.
     let sent = roles_and_texts(chat_bodies(&fake).last().unwrap());
     let texts: Vec<&str> = sent.iter().map(|(_, t)| t.as_str()).collect();
-    assert_eq!(texts.len(), 6, "{texts:?}");
+    assert_eq!(texts.len(), 7, "{texts:?}");
     assert_eq!(texts[3], "half an answer");
     assert_eq!(texts[4], "once more");
 }
