@@ -314,6 +314,25 @@ fn is_reasoning_model(model: &str) -> bool {
     o_series || name.starts_with("gpt-5")
 }
 
+/// The chat's messages as the dialect sends them: OpenAI's reasoning models (and Azure
+/// deployments named for one) take instructions as `developer`; others, and other servers,
+/// as `system`.
+fn wire_messages<'a>(dialect: &Dialect, request: &'a ChatRequest<'_>) -> Vec<Message<'a>> {
+    let developer =
+        dialect.token_limit == TokenLimit::CompletionTokens && is_reasoning_model(request.model);
+    request
+        .messages
+        .iter()
+        .map(|m| {
+            let mut out = Message::from(m);
+            if developer && m.role == Role::System {
+                out.role = "developer";
+            }
+            out
+        })
+        .collect()
+}
+
 fn refuses_max_tokens(f: &ApiFailure) -> bool {
     f.category == Category::BadRequest
         && (f.param.as_deref() == Some("max_tokens")
@@ -331,22 +350,7 @@ async fn send_chat(
 ) -> Result<OpenedChat, ProviderError> {
     let body = Body {
         model: request.model,
-        messages: request
-            .messages
-            .iter()
-            .map(|m| {
-                let mut out = Message::from(m);
-                // OpenAI's reasoning models take instructions as `developer`; others, and
-                // other servers, as `system`.
-                if m.role == Role::System
-                    && dialect.token_limit == TokenLimit::CompletionTokens
-                    && is_reasoning_model(request.model)
-                {
-                    out.role = "developer";
-                }
-                out
-            })
-            .collect(),
+        messages: wire_messages(dialect, request),
         stream: true,
         stream_options: StreamOptions {
             include_usage: true,
@@ -394,6 +398,54 @@ async fn send_chat(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn instructions_go_as_developer_to_openais_reasoning_models_only() {
+        let messages = [
+            ChatMessage {
+                role: Role::System,
+                content: "Be brief.".into(),
+                context: Vec::new(),
+            },
+            ChatMessage {
+                role: Role::User,
+                content: "hi".into(),
+                context: Vec::new(),
+            },
+        ];
+        let roles = |dialect: &Dialect, model: &str| -> Vec<&'static str> {
+            let request = ChatRequest {
+                model,
+                messages: &messages,
+                temperature: None,
+                max_tokens: None,
+            };
+            wire_messages(dialect, &request)
+                .iter()
+                .map(|m| m.role)
+                .collect()
+        };
+        for model in ["o3-mini", "o1", "gpt-5", "gpt-5-mini-2025-08-07", "O4-mini"] {
+            assert_eq!(roles(&OPENAI, model), ["developer", "user"], "{model}");
+        }
+        for model in [
+            "gpt-4o",
+            "gpt-4.1-mini",
+            "omni-moderation",
+            "chatgpt-4o-latest",
+        ] {
+            assert_eq!(roles(&OPENAI, model), ["system", "user"], "{model}");
+        }
+        let other_server = Dialect {
+            token_limit: TokenLimit::Learn,
+            ..OPENAI
+        };
+        assert_eq!(
+            roles(&other_server, "o3-mini"),
+            ["system", "user"],
+            "a server that is not OpenAI's gets system"
+        );
+    }
 
     #[test]
     fn sends_stream_and_usage_and_one_token_limit() {
