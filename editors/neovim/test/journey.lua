@@ -117,6 +117,24 @@ steps[#steps + 1] = function()
 end
 
 steps[#steps + 1] = function()
+  -- The workspace's instructions go with the question, as VS Code sends them.
+  local dir = vim.fn.tempname()
+  vim.fn.mkdir(dir .. '/.sidekick', 'p')
+  vim.fn.writefile({ 'Answer like a ship captain.' }, dir .. '/.sidekick/instructions.md')
+  local cwd = vim.fn.getcwd()
+  vim.fn.chdir(dir)
+  vim.cmd('SidekickChat With instructions')
+  wait('the answer', function()
+    return idle() and sk.status().history == 4
+  end)
+  vim.fn.chdir(cwd)
+  local f = assert(io.open(vim.lsp.get_log_path(), 'r'))
+  local log = f:read('*a')
+  f:close()
+  assert(log:find('Answer like a ship captain.', 1, true), 'the instructions were sent')
+end
+
+steps[#steps + 1] = function()
   -- Stop during a slow answer: the words that came stay, marked stopped.
   vim.cmd('SidekickChat [fake:slow] Tell me a long story')
   wait('a few words of the slow answer', function()
@@ -172,7 +190,7 @@ steps[#steps + 1] = function()
   end)
   vim.cmd('SidekickConversations')
   wait('the first conversation loaded', function()
-    return sk.status().conversation ~= second and sk.status().history == 6
+    return sk.status().conversation ~= second and sk.status().history == 8
   end)
   local text = answer()
   assert(text:find('## You\n\nHello from Neovim\n\n## Sidekick\n\nHello! I am the fake OpenAI server.', 1, true), text)
@@ -182,7 +200,7 @@ steps[#steps + 1] = function()
   -- It goes on where it was.
   vim.cmd('SidekickChat And one more')
   wait('the answer in the first conversation', function()
-    return idle() and sk.status().history == 8
+    return idle() and sk.status().history == 10
   end)
 end
 

@@ -14,6 +14,9 @@ M.config = {
   cmd = { 'sidekick-server' },
   --- Sent as initializationOptions (docs/protocol.md: retry, timeouts, budget…).
   init_options = {},
+  --- Instructions for every question (the system message). nil: the workspace's
+  --- `.sidekick/instructions.md`, as VS Code reads it, when there is one.
+  instructions = nil,
 }
 
 local state = {
@@ -25,6 +28,8 @@ local state = {
   --- The answer streaming now: id, request id, buffer, first line, deltas by seq.
   chat = nil,
   count = 0,
+  --- The last question sent, for the window guard's Drop oldest messages.
+  last_question = nil,
 }
 
 local CANCELLED = -32800
@@ -357,9 +362,22 @@ on_status = function(p)
   end
 end
 
+--- The instructions every question carries: setup's, else the workspace's file.
+local function instructions()
+  if type(M.config.instructions) == 'string' then
+    return M.config.instructions
+  end
+  local path = vim.fs.joinpath(vim.fn.getcwd(), '.sidekick', 'instructions.md')
+  if vim.fn.filereadable(path) == 1 then
+    return table.concat(vim.fn.readfile(path), '\n')
+  end
+  return nil
+end
+
 --- :SidekickChat [question] — asks (with vim.ui.input when no question is given) and streams
---- the answer into sidekick://chat.
-function M.chat(question)
+--- the answer into sidekick://chat. `opts.drop_oldest`: leave out the oldest turns that do
+--- not fit the model's window (the window guard's action).
+function M.chat(question, opts)
   run(function()
     if state.chat then
       return vim.notify('Sidekick: an answer is still coming (:SidekickStop).', vim.log.levels.INFO)
@@ -392,11 +410,15 @@ function M.chat(question)
     end
     -- The sidecar holds the conversation: only the new question goes, and the turn is kept
     -- whatever its ending.
+    local text = instructions()
     local params = {
       chatId = ch.id,
       conversationId = state.conversation,
       messages = { { role = 'user', content = question } },
+      instructions = (text and vim.trim(text) ~= '') and text or nil,
+      dropOldest = (opts and opts.drop_oldest) or nil,
     }
+    state.last_question = question
     local err, res = request(c, 'sidekick/chat', params, function(id, cb)
       ch.request_id = id
       ch.finish = cb
@@ -417,6 +439,12 @@ show_ending = function(ch, err, res)
   if not err then
     show_answer(ch, res.text)
     append(ch.buf, { '' })
+    if res.droppedMessages then
+      vim.notify(
+        ('Sidekick: the %d oldest messages were left out to fit the model.'):format(res.droppedMessages),
+        vim.log.levels.INFO
+      )
+    end
     return
   end
   local g = guidance.of(err)
@@ -517,6 +545,14 @@ function M.run_command(command, args)
     vim.cmd('LspLog')
   elseif command == 'sidekick.showSpend' then
     M.log()
+  elseif command == 'sidekick.dropOldest' and state.last_question then
+    -- The guard refused before anything was sent: the same question again, oldest turns out.
+    M.chat(state.last_question, { drop_oldest = true })
+  elseif command == 'sidekick.openSettings' then
+    vim.notify(
+      "Sidekick: settings are setup()'s init_options (docs/protocol.md, Settings).",
+      vim.log.levels.INFO
+    )
   else
     vim.notify(('Sidekick: %s is a VS Code command; see docs/protocol.md.'):format(command), vim.log.levels.INFO)
   end
