@@ -1,11 +1,12 @@
-//! Arbitrary SSE bytes, split at arbitrary points, through each wire's stream decoder (the
-//! OpenAI chat-completions one every OpenAI-format provider shares, and Anthropic's): no panic,
-//! and the decoded text is the same however the bytes were split.
+//! Arbitrary SSE bytes, split at arbitrary points, through each provider's stream decoder
+//! (Anthropic's, and the OpenAI chat-completions one in each provider's dialect: Azure's
+//! content filter, OpenRouter's and Gemini's in-stream errors): no panic, and the decoded
+//! text is the same however the bytes were split.
 #![no_main]
 
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use sidekick_server::providers::{ChatEvent, decode_body};
+use sidekick_server::providers::{ChatEvent, DECODERS, decode_body};
 
 fn text(events: &[Result<ChatEvent, sidekick_server::failure::ProviderError>]) -> String {
     events
@@ -21,11 +22,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else {
         return;
     };
-    let wire = if selector % 2 == 0 {
-        "openai"
-    } else {
-        "anthropic"
-    };
+    let wire = DECODERS[usize::from(selector) % DECODERS.len()];
     let (splits, body) = rest.split_at(rest.len().min(8));
     let whole = decode_body(wire, vec![Bytes::copy_from_slice(body)], 10_000);
     let mut chunks = Vec::new();

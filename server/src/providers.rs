@@ -224,22 +224,33 @@ impl std::fmt::Debug for dyn Provider {
     }
 }
 
-/// A chat body decoded by a wire's stream decoder (`"anthropic"`'s, else the OpenAI
-/// chat-completions one every other provider shares), synchronously: for the fuzz targets.
+/// The providers whose stream decoders [`decode_body`] runs.
+pub const DECODERS: [&str; 6] = [
+    "openai",
+    "anthropic",
+    "azure",
+    "openrouter",
+    "gemini",
+    "compatible",
+];
+
+/// A chat body decoded by a provider's own stream decoder (Anthropic's, or the OpenAI
+/// chat-completions one in the provider's dialect: Azure's content filter, Gemini's and
+/// OpenRouter's in-stream errors), synchronously: for the fuzz targets.
 pub fn decode_body(
-    wire: &str,
+    provider: &str,
     chunks: Vec<bytes::Bytes>,
     limit: usize,
 ) -> Vec<Result<ChatEvent, ProviderError>> {
-    if wire == "anthropic" {
-        sse::decode_chunks(chunks, anthropic::stream_decoder(), limit)
-    } else {
-        sse::decode_chunks(
-            chunks,
-            openai_wire::Decoder::new(&openai_wire::OPENAI),
-            limit,
-        )
-    }
+    let dialect = match provider {
+        "anthropic" => return sse::decode_chunks(chunks, anthropic::stream_decoder(), limit),
+        "azure" => &azure::DIALECT,
+        "openrouter" => &openrouter::DIALECT,
+        "gemini" => &gemini::DIALECT,
+        "compatible" => &compatible::DIALECT,
+        _ => &openai_wire::OPENAI,
+    };
+    sse::decode_chunks(chunks, openai_wire::Decoder::new(dialect), limit)
 }
 
 /// Every provider, in the order a picker shows them.

@@ -49,7 +49,7 @@ static SPEC: ProviderSpec = ProviderSpec {
     otel_name: "azure.ai.openai",
 };
 
-const DIALECT: Dialect = Dialect {
+pub(super) const DIALECT: Dialect = Dialect {
     auth: Auth::Header("api-key"),
     chat_path: "/openai/v1/chat/completions",
     models_path: "/openai/v1/models",

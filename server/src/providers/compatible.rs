@@ -50,7 +50,7 @@ static SPEC: ProviderSpec = ProviderSpec {
 
 /// Most local servers only know `max_tokens`; a 400 naming it switches per model. Nor do they
 /// have organizations.
-const DIALECT: Dialect = Dialect {
+pub(super) const DIALECT: Dialect = Dialect {
     token_limit: TokenLimit::Learn,
     organization_headers: false,
     ..OPENAI

@@ -47,7 +47,7 @@ static SPEC: ProviderSpec = ProviderSpec {
     otel_name: "gcp.gemini",
 };
 
-const DIALECT: Dialect = Dialect {
+pub(super) const DIALECT: Dialect = Dialect {
     token_limit: TokenLimit::Learn,
     organization_headers: false,
     classify_event,

@@ -49,7 +49,7 @@ static SPEC: ProviderSpec = ProviderSpec {
     otel_name: "openrouter",
 };
 
-const DIALECT: Dialect = Dialect {
+pub(super) const DIALECT: Dialect = Dialect {
     // Some routed models refuse `max_completion_tokens`; OpenRouter maps `max_tokens` for all.
     token_limit: TokenLimit::Learn,
     organization_headers: false,
