@@ -93,6 +93,17 @@ fn spans(got: &Received) -> Vec<Span> {
         .collect()
 }
 
+/// The first chat span the receiver got, waiting up to 5 s for the exporter's batch.
+async fn chat_span(got: &Received) -> Option<Span> {
+    for _ in 0..200 {
+        if let Some(span) = spans(got).into_iter().find(|s| s.name.starts_with("chat ")) {
+            return Some(span);
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    None
+}
+
 fn attr(span: &Span, key: &str) -> Option<AnyValue> {
     span.attributes
         .iter()
@@ -129,17 +140,7 @@ async fn provider_calls_reach_an_otlp_receiver_as_genai_spans() {
     )
     .await
     .unwrap();
-    let mut chat = None;
-    for _ in 0..200 {
-        chat = spans(&got)
-            .into_iter()
-            .find(|s| s.name.starts_with("chat "));
-        if chat.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let chat = chat.expect("a chat span arrived");
+    let chat = chat_span(&got).await.expect("a chat span arrived");
     assert_eq!(chat.name, "chat gpt-4o-mini");
     assert_eq!(chat.kind, 3, "SPAN_KIND_CLIENT");
     let s_ = |v: Option<AnyValue>| match v {
@@ -226,17 +227,9 @@ async fn a_refused_call_carries_its_error_type_and_the_traces_endpoint_wins() {
     )
     .await
     .unwrap_err();
-    let mut refused = None;
-    for _ in 0..200 {
-        refused = spans(&got)
-            .into_iter()
-            .find(|s| s.name.starts_with("chat "));
-        if refused.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let refused = refused.expect("the chat span reached the traces endpoint");
+    let refused = chat_span(&got)
+        .await
+        .expect("the chat span reached the traces endpoint");
     assert_eq!(
         attr(&refused, "error.type"),
         Some(AnyValue::StringValue("quota_exceeded".into()))

@@ -22,17 +22,23 @@ struct Raw {
     _home: tempfile::TempDir,
 }
 
+/// The sidecar on pipes, in a home of its own.
+fn spawn(stderr: Stdio) -> (Child, tempfile::TempDir) {
+    let home = tempfile::tempdir().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_sidekick-server"))
+        .env("SIDEKICK_HOME", home.path())
+        .env("SIDEKICK_KEYRING_SERVICE", support::unique_service())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    (child, home)
+}
+
 impl Raw {
     fn start() -> Raw {
-        let home = tempfile::tempdir().unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sidekick-server"))
-            .env("SIDEKICK_HOME", home.path())
-            .env("SIDEKICK_KEYRING_SERVICE", support::unique_service())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let (mut child, home) = spawn(Stdio::null());
         let stdin = child.stdin.take().unwrap();
         let stdout = child.stdout.take().unwrap();
         let (tx, responses) = mpsc::channel();
@@ -216,15 +222,7 @@ proptest! {
 
 #[test]
 fn a_client_that_stops_reading_ends_the_session_with_code_1() {
-    let home = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sidekick-server"))
-        .env("SIDEKICK_HOME", home.path())
-        .env("SIDEKICK_KEYRING_SERVICE", support::unique_service())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (mut child, _home) = spawn(Stdio::piped());
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     stdin

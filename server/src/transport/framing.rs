@@ -224,6 +224,18 @@ impl Framer {
         }
     }
 
+    /// The message ended at `at`, where the next frame's header starts: it is answered, and
+    /// reading goes on from that header.
+    fn ran_past(&mut self, at: usize) -> Step {
+        let broken = self.buf.split_to(at);
+        self.state = State::Header;
+        Step::Item(invalid(
+            recover_id(&broken),
+            jsonrpc::ErrorCode::ParseError,
+            "Content-Length is longer than the message",
+        ))
+    }
+
     fn body(&mut self, len: usize, scanned: usize) -> Step {
         let window = len.min(self.buf.len());
         // A frame header inside the body: the declared length ran past the message into the
@@ -231,13 +243,7 @@ impl Framer {
         // this is never a valid body.
         let from = scanned.saturating_sub(CONTENT_LENGTH.len() + 24);
         if let Some(at) = frame_start(&self.buf[from..window]).map(|at| from + at) {
-            let broken = self.buf.split_to(at);
-            self.state = State::Header;
-            return Step::Item(invalid(
-                recover_id(&broken),
-                jsonrpc::ErrorCode::ParseError,
-                "Content-Length is longer than the message",
-            ));
+            return self.ran_past(at);
         }
         if self.buf.len() < len {
             self.state = State::Body {
@@ -256,13 +262,7 @@ impl Framer {
                 .map(|at| from + at)
                 .filter(|&at| at < len)
             {
-                let broken = self.buf.split_to(at);
-                self.state = State::Header;
-                return Step::Item(invalid(
-                    recover_id(&broken),
-                    jsonrpc::ErrorCode::ParseError,
-                    "Content-Length is longer than the message",
-                ));
+                return self.ran_past(at);
             }
         }
         self.buf.advance(len);
