@@ -241,7 +241,6 @@ pub fn truncate(s: &str, max: usize) -> String {
     }
 }
 
-/// The provider's request id, from whichever header its API uses.
 /// Provider text as it may be shown, logged and stored: cleaned whole, masked, then cut (a key
 /// split by an invisible character or across the cut would escape masking otherwise).
 fn bounded(
@@ -267,8 +266,9 @@ pub fn masked_request_id(headers: &HeaderMap, key: Option<&str>) -> Option<Strin
     request_id(headers).map(|id| shown_identifier(&id, key))
 }
 
-/// Azure sends both `apim-request-id` and `x-request-id`; the first is the one its support
-/// asks for, so it goes first (no other provider sends it).
+/// The provider's request id, from whichever header its API uses. Azure sends both
+/// `apim-request-id` and `x-request-id`; the first is the one its support asks for, so it goes
+/// first (no other provider sends it).
 pub fn request_id(headers: &HeaderMap) -> Option<String> {
     [
         "apim-request-id",

@@ -73,6 +73,11 @@ impl SeenSlot {
     pub fn take(&self) -> Option<Seen> {
         self.0.lock().ok().and_then(|mut g| g.take())
     }
+
+    /// The last response's, left in place (for its row, taken when the call ends).
+    pub fn peek(&self) -> Option<Seen> {
+        self.0.lock().ok().and_then(|g| g.clone())
+    }
 }
 
 /// How long a call may take.

@@ -160,19 +160,18 @@ pub enum ChatEvent {
     Usage(Usage),
     /// How the answer ended.
     Finish(FinishReason),
-    /// The model that answered, as the provider names it.
+    /// The model that answered, as the provider names it (cleaned and masked where the
+    /// stream enters, `sse.rs`).
     Model(String),
-    /// The provider's id of this answer (`chatcmpl-…`, `msg_…`), for spans.
+    /// The provider's id of this answer (`chatcmpl-…`, `msg_…`), for spans (likewise).
     ResponseId(String),
 }
 
 pub type ChatStream = Pin<Box<dyn Stream<Item = Result<ChatEvent, ProviderError>> + Send>>;
 
 /// A chat whose response headers arrived: its request id and its events.
+/// Its status and request id are in the call's `seen`, where `Http::send` put them.
 pub struct OpenedChat {
-    /// The response's status (a 2xx: anything else is a failure).
-    pub status: u16,
-    pub request_id: Option<String>,
     pub events: ChatStream,
 }
 

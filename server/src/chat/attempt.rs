@@ -192,9 +192,10 @@ impl Turn<'_> {
             r = self.provider.open_chat(&self.call, &self.request) => r?,
         };
         times.headers = Some(ms(Instant::now()));
-        times.status = Some(opened.status);
+        let seen = self.call.seen.peek();
+        times.status = seen.as_ref().map(|s| s.status);
         if let Ok(mut g) = self.request_id.lock() {
-            *g = opened.request_id;
+            *g = seen.and_then(|s| s.request_id);
         }
         let mut events = opened.events;
         let mut done = Finished {

@@ -21,7 +21,6 @@ use crate::failure::{ApiFailure, ProviderError, RawFailure, classify_transport};
 use crate::http::Operation;
 use crate::prices::PriceNames;
 use crate::protocol::{ModelInfo, ModelKind, Role};
-use crate::secrets::ApiKey;
 use crate::untrusted;
 
 pub struct Anthropic;
@@ -268,11 +267,6 @@ impl Provider for Anthropic {
                 )
                 .await?;
             Ok(OpenedChat {
-                status: response.status().as_u16(),
-                request_id: crate::failure::masked_request_id(
-                    response.headers(),
-                    call.key().map(ApiKey::expose),
-                ),
                 events: sse::chat_stream(
                     response,
                     call.timeouts().idle,

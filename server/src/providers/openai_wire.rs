@@ -22,7 +22,6 @@ use crate::failure::{ApiFailure, Category, ProviderError, classify_transport};
 use crate::http::{Classify, Operation};
 use crate::prices::Price;
 use crate::protocol::{ChatMessage, ModelInfo, ModelPrice, Role};
-use crate::secrets::ApiKey;
 use crate::untrusted;
 
 /// How the key travels.
@@ -380,11 +379,6 @@ async fn send_chat(
         )
         .await?;
     Ok(OpenedChat {
-        status: response.status().as_u16(),
-        request_id: crate::failure::masked_request_id(
-            response.headers(),
-            call.key().map(ApiKey::expose),
-        ),
         events: sse::chat_stream(
             response,
             call.timeouts().idle,

@@ -158,9 +158,7 @@ impl Decode for Decoder {
                     out.push_back(ChatEvent::Model(m));
                 }
                 if let Some(id) = message.id.filter(|i| !i.is_empty()) {
-                    out.push_back(ChatEvent::ResponseId(crate::untrusted::clean(
-                        &id, 200, true,
-                    )));
+                    out.push_back(ChatEvent::ResponseId(id));
                 }
                 if let Some(u) = message.usage {
                     self.usage.update(u);

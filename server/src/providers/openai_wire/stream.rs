@@ -125,9 +125,7 @@ impl Decoder {
             self.model_sent = true;
             out.push_back(ChatEvent::Model(m));
             if let Some(id) = chunk.id.filter(|i| !i.is_empty()) {
-                out.push_back(ChatEvent::ResponseId(crate::untrusted::clean(
-                    &id, 200, true,
-                )));
+                out.push_back(ChatEvent::ResponseId(id));
             }
         }
         // Only the first choice is ours (n = 1); others are ignored.
