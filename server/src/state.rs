@@ -81,7 +81,10 @@ fn wait_for_lock(lock: &std::fs::File, patience: std::time::Duration) -> std::io
             Err(std::fs::TryLockError::WouldBlock) => {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::WouldBlock,
-                    "another Sidekick window has held the state file's lock for over 2 s; nothing was changed, try again",
+                    format!(
+                        "another Sidekick window has held the state file's lock for over {} ms; nothing was changed, try again",
+                        patience.as_millis()
+                    ),
                 ));
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(e),

@@ -64,12 +64,12 @@ export function parseFromUsage(value: unknown): FromUsage | undefined {
   }
 }
 
-/** Whether a live entry belongs in the filtered log. */
 /** As the sidecar's `model` filter reads: the model itself or a dated version of it. */
 function modelMatches(model: string | null, wanted: string): boolean {
   return model === wanted || (model !== null && model.startsWith(`${wanted}-`) && /^[0-9]/.test(model.slice(wanted.length + 1)));
 }
 
+/** Whether a live entry belongs in the filtered log. */
 export function matchesFilter(e: RequestLogEntry, f: LogFilter): boolean {
   return (!f.provider || e.provider === f.provider) && (!f.model || modelMatches(e.model, f.model)) && (!f.outcome || e.outcome === f.outcome);
 }
